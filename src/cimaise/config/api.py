@@ -1,0 +1,59 @@
+"""The JSON API at /api/v1/: one NinjaAPI, each app adding its router."""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from cimaise.core.api import router as core_router
+from cimaise.core.api_errors import error_response, field_name
+from cimaise.core.auth import API_AUTH
+from cimaise.core.errors import DomainError
+
+api = NinjaAPI(
+    title="Cimaise API",
+    version="1",
+    description=(
+        "Operations platform for a museum and its partners. Machines send "
+        "`Authorization: Bearer <token>` (see `cimaise token create`); people use their session. "
+        'Errors are `{"error": {"code", "message", "details"}}` with a 4xx status.'
+    ),
+    auth=API_AUTH,
+    urls_namespace="api-v1",
+)
+
+
+@api.exception_handler(DomainError)
+def _domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    return error_response(request, exc.status, exc.message, code=exc.code, details=exc.details)
+
+
+@api.exception_handler(ValidationError)
+def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    details = [
+        {"field": field_name(err.get("loc", ())), "message": err.get("msg", "invalid"), "type": err.get("type")}
+        for err in exc.errors
+    ]
+    first = details[0] if details else {"field": "body", "message": "invalid"}
+    return error_response(request, 422, f"{first['field']}: {first['message']}", details=details)
+
+
+@api.exception_handler(AuthenticationError)
+def _authentication_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return error_response(request, 401, "sign in or send a valid bearer token")
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    message = str(exc)
+    code = "invalid_json" if exc.status_code == 400 and "parse" in message.lower() else None
+    return error_response(request, exc.status_code, message, code=code)
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return error_response(request, 404, str(exc) or "not found")
+
+
+api.add_router("/", core_router)

@@ -1,0 +1,65 @@
+"""Paging for list routes: ``?limit=&offset=`` in, ``{"count", "limit", "offset", "next", "items"}`` out."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from ninja import Field, Schema
+
+from cimaise.core.errors import InvalidInput
+
+T = TypeVar("T")
+
+MAX_LIMIT = 500
+
+
+class PageParams(Schema):
+    limit: int = Field(50, ge=1, le=MAX_LIMIT, description=f"items per page, at most {MAX_LIMIT}")
+    offset: int = Field(0, ge=0, description="items to skip")
+
+
+def paginate(
+    request: HttpRequest,
+    items: QuerySet[Any] | Sequence[Any],
+    params: PageParams,
+    serialize: Callable[[Any], T],
+) -> dict[str, Any]:
+    """One page of ``items`` (a queryset is counted and sliced in the database)."""
+    if params.offset < 0 or not 1 <= params.limit <= MAX_LIMIT:
+        raise InvalidInput("limit or offset out of range", field="limit")
+    count = items.count() if isinstance(items, QuerySet) else len(items)
+    page = items[params.offset : params.offset + params.limit]
+    following = params.offset + params.limit
+    next_url = None
+    if following < count:
+        query = request.GET.copy()
+        query["offset"] = str(following)
+        query["limit"] = str(params.limit)
+        next_url = f"{request.path}?{query.urlencode()}"
+    return {
+        "count": count,
+        "limit": params.limit,
+        "offset": params.offset,
+        "next": next_url,
+        "items": [serialize(item) for item in page],
+    }
+
+
+def page_schema(item: type[Schema]) -> type[Schema]:
+    """The response schema of a page of ``item``."""
+    return type(
+        f"{item.__name__}Page",
+        (Schema,),
+        {
+            "__annotations__": {
+                "count": int,
+                "limit": int,
+                "offset": int,
+                "next": str | None,
+                "items": list[item],  # type: ignore[valid-type]
+            }
+        },
+    )
