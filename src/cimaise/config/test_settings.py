@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 from cimaise.config.settings import *  # noqa: F403
 from cimaise.config.settings import CIMAISE
 
@@ -14,3 +17,6 @@ MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend
 # Test teardown flushes every table, the ledger included (see ledger/management/commands/flush.py).
 LEDGER_ALLOW_FLUSH = True
 CIMAISE = {**CIMAISE, "TOKEN_LAST_USED_RESOLUTION_SECONDS": 0}
+# Keys and uploads made by tests go to a throw-away directory, never to var/.
+KEY_DIR = Path(tempfile.mkdtemp(prefix="cimaise-test-keys-"))
+MEDIA_ROOT = KEY_DIR / "media"

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from pydantic import AwareDatetime
 
 from cimaise.core import selectors, services
@@ -135,7 +135,7 @@ def token_list(request: HttpRequest) -> list[dict[str, Any]]:
 
 
 @router.post("/tokens", response={201: TokenCreated}, summary="Issue a token for the caller")
-def token_create(request: HttpRequest, payload: TokenIn) -> tuple[int, dict[str, Any]]:
+def token_create(request: HttpRequest, payload: TokenIn) -> Status[dict[str, Any]]:
     actor = request_actor(request)
     issued = services.token_create(
         user=actor.user,  # type: ignore[arg-type]
@@ -143,7 +143,7 @@ def token_create(request: HttpRequest, payload: TokenIn) -> tuple[int, dict[str,
         actor=actor.label,
         expires_at=payload.expires_at,
     )
-    return 201, {**token_out(issued.token), "token": issued.raw}
+    return Status(201, {**token_out(issued.token), "token": issued.raw})
 
 
 @router.delete("/tokens/{token_id}", response=TokenOut, summary="Revoke a token")

@@ -13,12 +13,13 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser, Group, Permission
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from cimaise.core import facts
 from cimaise.core.actors import Actor
-from cimaise.core.errors import Conflict, InvalidInput, PermissionDenied
+from cimaise.core.errors import Conflict, InvalidInput, PermissionDenied, invalid_from_validation
 from cimaise.core.models import ApiToken, Institution, Person, Place, Site
 from cimaise.core.roles import Role, granted
 from cimaise.ledger.services import fact_append
@@ -40,7 +41,11 @@ def roles_sync() -> None:
 
 
 def roles_sync_after_migrate(sender: Any, **kwargs: Any) -> None:
-    if getattr(sender, "name", "") == "cimaise.core":
+    """After the last app's post_migrate, when every app's permissions exist."""
+    from django.apps import apps
+
+    with_models = [config for config in apps.get_app_configs() if config.models_module is not None]
+    if sender is with_models[-1]:
         roles_sync()
 
 
@@ -233,7 +238,10 @@ def place_create_unchecked(*, institution: Institution, spec: PlaceSpec, actor: 
         inner_height_cm=spec.inner_height_cm,
         load_limit_kg=spec.load_limit_kg,
     )
-    place.full_clean(exclude=["path"])
+    try:
+        place.full_clean(exclude=["path"])
+    except ValidationError as exc:
+        raise invalid_from_validation(exc) from exc
     place.save()
     fact_append(
         type=facts.PLACE_CREATED.name,
