@@ -8,7 +8,6 @@ ADDR ?= 127.0.0.1:8000
 SCALE ?= small
 # PostgreSQL for the `postgres`-marked tests (CI: trust auth on 127.0.0.1:5432).
 TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/cimaise
-export DJANGO_SETTINGS_MODULE ?= cimaise.config.settings
 
 .PHONY: demo serve test test-sqlite test-postgres check lint types bench messages clean install
 

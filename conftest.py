@@ -44,8 +44,12 @@ def _postgres_unmet() -> str | None:
         import psycopg
 
         psycopg.connect(
-            host=db["HOST"], port=db["PORT"] or 5432, user=db["USER"], password=db["PASSWORD"],
-            dbname="postgres", connect_timeout=3,
+            host=db["HOST"],
+            port=db["PORT"] or 5432,
+            user=db["USER"],
+            password=db["PASSWORD"],
+            dbname="postgres",
+            connect_timeout=3,
         ).close()
     except Exception as exc:  # any connection failure means "not available here"
         return f"PostgreSQL at {db['HOST']}:{db['PORT']} is not reachable ({type(exc).__name__})"

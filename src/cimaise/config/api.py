@@ -32,7 +32,11 @@ def _domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
 @api.exception_handler(ValidationError)
 def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     details = [
-        {"field": field_name(err.get("loc", ())), "message": err.get("msg", "invalid"), "type": err.get("type")}
+        {
+            "field": field_name(err.get("loc", ())),
+            "message": err.get("msg", "invalid"),
+            "type": err.get("type"),
+        }
         for err in exc.errors
     ]
     first = details[0] if details else {"field": "body", "message": "invalid"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
@@ -143,7 +144,7 @@ LOGGING = {
     "loggers": {"django.request": {"level": "ERROR"}},
 }
 
-CIMAISE = {
+CIMAISE: dict[str, Any] = {
     "INSTITUTION": env_str("CIMAISE_INSTITUTION", "louvre"),
     "TOKEN_LAST_USED_RESOLUTION_SECONDS": 60,
 }

@@ -16,7 +16,7 @@ CSRF_COOKIE_SECURE = False
 MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
 # Test teardown flushes every table, the ledger included (see ledger/management/commands/flush.py).
 LEDGER_ALLOW_FLUSH = True
-CIMAISE = {**CIMAISE, "TOKEN_LAST_USED_RESOLUTION_SECONDS": 0}
+CIMAISE.update(TOKEN_LAST_USED_RESOLUTION_SECONDS=0)  # record every token use in tests
 # Keys and uploads made by tests go to a throw-away directory, never to var/.
 KEY_DIR = Path(tempfile.mkdtemp(prefix="cimaise-test-keys-"))
 MEDIA_ROOT = KEY_DIR / "media"

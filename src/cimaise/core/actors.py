@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 
 from cimaise.core.models import Institution, Person
 from cimaise.core.roles import Role
@@ -14,7 +14,7 @@ from cimaise.core.roles import Role
 class Actor:
     """The caller of a service. ``label`` is what the ledger records as the actor."""
 
-    user: AbstractBaseUser
+    user: User
     person: Person | None
     institution: Institution | None
     roles: frozenset[str]
@@ -34,10 +34,10 @@ class Actor:
 
 def actor_for(user: AbstractBaseUser | AnonymousUser, *, token_prefix: str | None = None) -> Actor | None:
     """The actor for an authenticated user, or None."""
-    if not user.is_authenticated or not user.is_active:
+    if not isinstance(user, User) or not user.is_active:
         return None
     person = Person.objects.select_related("institution").filter(user=user).first()
-    roles = frozenset(user.groups.values_list("name", flat=True))  # type: ignore[attr-defined]
+    roles = frozenset(user.groups.values_list("name", flat=True))
     return Actor(
         user=user,
         person=person,

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from cimaise.core.models import ApiToken, Installation, Institution, Person, Place, Site, SigningKey
+from cimaise.core.models import ApiToken, Installation, Institution, Person, Place, SigningKey, Site
 
 
 @admin.register(Institution)

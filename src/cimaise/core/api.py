@@ -91,7 +91,9 @@ def place_list(request: HttpRequest, filters: Query[PlaceFilter]) -> dict[str, A
     if filters.parent:
         places = places.filter(parent=access_place(actor, filters.parent))
     if filters.q:
-        places = places.filter(pk__in=selectors.place_search(institution=institution, q=filters.q, limit=10_000).values("pk"))
+        places = places.filter(
+            pk__in=selectors.place_search(institution=institution, q=filters.q, limit=10_000).values("pk")
+        )
     if not actor.can("core.view_place"):
         places = places.none()
     return paginate(request, places.order_by("path"), filters, place_out)
@@ -138,7 +140,7 @@ def token_list(request: HttpRequest) -> list[dict[str, Any]]:
 def token_create(request: HttpRequest, payload: TokenIn) -> Status[dict[str, Any]]:
     actor = request_actor(request)
     issued = services.token_create(
-        user=actor.user,  # type: ignore[arg-type]
+        user=actor.user,
         label=payload.label,
         actor=actor.label,
         expires_at=payload.expires_at,

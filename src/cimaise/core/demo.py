@@ -79,5 +79,7 @@ def demo_run(ctx: DemoContext) -> list[str]:
         loader.load(ctx)
         DemoLoad.objects.create(loader=loader.name, scale=ctx.scale, loaded_at=timezone.now())
         ran.append(loader.name)
-    Installation.objects.filter(pk=installation.pk).update(demo_scale=ctx.scale, demo_loaded_at=timezone.now())
+    Installation.objects.filter(pk=installation.pk).update(
+        demo_scale=ctx.scale, demo_loaded_at=timezone.now()
+    )
     return ran

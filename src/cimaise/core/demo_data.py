@@ -18,37 +18,99 @@ ACTOR = "system:demo"
 
 # code, name, kind, city, [(site code, site name, site kind, city, lat, lon, public)]
 INSTITUTIONS: list[tuple[str, str, str, str, list[tuple[str, str, str, str, str, str, bool]]]] = [
-    ("louvre", "Musée du Louvre", "museum", "Paris", [
-        ("PAL", "Palais du Louvre", "museum", "Paris", "48.860611", "2.337644", True),
-        ("CCL", "Centre de conservation du Louvre", "conservation-centre", "Liévin", "50.418600", "2.781700", False),
-    ]),
-    ("louvre-lens", "Louvre-Lens", "museum", "Lens", [
-        ("LENS", "Louvre-Lens", "museum", "Lens", "50.431600", "2.804000", True),
-    ]),
-    ("pmp", "Paris Museum Pass", "pass-operator", "Paris", [
-        ("PMP-HQ", "Paris Museum Pass office", "office", "Paris", "48.857000", "2.352000", False),
-    ]),
-    ("orsay", "Musée d'Orsay", "museum", "Paris", [
-        ("ORSAY", "Musée d'Orsay", "museum", "Paris", "48.859961", "2.326561", True),
-    ]),
-    ("orangerie", "Musée de l'Orangerie", "museum", "Paris", [
-        ("ORANGERIE", "Musée de l'Orangerie", "museum", "Paris", "48.863788", "2.322672", True),
-    ]),
-    ("rodin", "Musée Rodin", "museum", "Paris", [
-        ("RODIN", "Musée Rodin", "museum", "Paris", "48.855342", "2.315823", True),
-    ]),
-    ("quai-branly", "Musée du quai Branly – Jacques Chirac", "museum", "Paris", [
-        ("BRANLY", "Musée du quai Branly", "museum", "Paris", "48.860857", "2.297675", True),
-    ]),
-    ("cmn", "Centre des monuments nationaux", "monument", "Paris", [
-        ("ARC", "Arc de Triomphe", "monument", "Paris", "48.873792", "2.295028", True),
-        ("SAINTE-CHAPELLE", "Sainte-Chapelle", "monument", "Paris", "48.855392", "2.345003", True),
-        ("CONCIERGERIE", "Conciergerie", "monument", "Paris", "48.856024", "2.345634", True),
-        ("PANTHEON", "Panthéon", "monument", "Paris", "48.846225", "2.346207", True),
-    ]),
-    ("versailles", "Château de Versailles", "monument", "Versailles", [
-        ("VERSAILLES", "Château de Versailles", "monument", "Versailles", "48.804865", "2.120355", True),
-    ]),
+    (
+        "louvre",
+        "Musée du Louvre",
+        "museum",
+        "Paris",
+        [
+            ("PAL", "Palais du Louvre", "museum", "Paris", "48.860611", "2.337644", True),
+            (
+                "CCL",
+                "Centre de conservation du Louvre",
+                "conservation-centre",
+                "Liévin",
+                "50.418600",
+                "2.781700",
+                False,
+            ),
+        ],
+    ),
+    (
+        "louvre-lens",
+        "Louvre-Lens",
+        "museum",
+        "Lens",
+        [
+            ("LENS", "Louvre-Lens", "museum", "Lens", "50.431600", "2.804000", True),
+        ],
+    ),
+    (
+        "pmp",
+        "Paris Museum Pass",
+        "pass-operator",
+        "Paris",
+        [
+            ("PMP-HQ", "Paris Museum Pass office", "office", "Paris", "48.857000", "2.352000", False),
+        ],
+    ),
+    (
+        "orsay",
+        "Musée d'Orsay",
+        "museum",
+        "Paris",
+        [
+            ("ORSAY", "Musée d'Orsay", "museum", "Paris", "48.859961", "2.326561", True),
+        ],
+    ),
+    (
+        "orangerie",
+        "Musée de l'Orangerie",
+        "museum",
+        "Paris",
+        [
+            ("ORANGERIE", "Musée de l'Orangerie", "museum", "Paris", "48.863788", "2.322672", True),
+        ],
+    ),
+    (
+        "rodin",
+        "Musée Rodin",
+        "museum",
+        "Paris",
+        [
+            ("RODIN", "Musée Rodin", "museum", "Paris", "48.855342", "2.315823", True),
+        ],
+    ),
+    (
+        "quai-branly",
+        "Musée du quai Branly – Jacques Chirac",
+        "museum",
+        "Paris",
+        [
+            ("BRANLY", "Musée du quai Branly", "museum", "Paris", "48.860857", "2.297675", True),
+        ],
+    ),
+    (
+        "cmn",
+        "Centre des monuments nationaux",
+        "monument",
+        "Paris",
+        [
+            ("ARC", "Arc de Triomphe", "monument", "Paris", "48.873792", "2.295028", True),
+            ("SAINTE-CHAPELLE", "Sainte-Chapelle", "monument", "Paris", "48.855392", "2.345003", True),
+            ("CONCIERGERIE", "Conciergerie", "monument", "Paris", "48.856024", "2.345634", True),
+            ("PANTHEON", "Panthéon", "monument", "Paris", "48.846225", "2.346207", True),
+        ],
+    ),
+    (
+        "versailles",
+        "Château de Versailles",
+        "monument",
+        "Versailles",
+        [
+            ("VERSAILLES", "Château de Versailles", "monument", "Versailles", "48.804865", "2.120355", True),
+        ],
+    ),
 ]
 
 # username, first, last, institution, roles, job, home site
@@ -57,10 +119,42 @@ USERS: list[tuple[str, str, str, str, list[Role], str, str | None]] = [
     ("escort", "Julien", "Petit", "louvre", [Role.ESCORT], "Convoyeur", "PAL"),
     ("reception", "Nadia", "Benali", "louvre", [Role.RECEPTION], "Accueil du CCL", "CCL"),
     ("approver", "Marc", "Lefèvre", "louvre", [Role.APPROVER], "Chef du service des réserves", "PAL"),
-    ("budget-manager", "Sophie", "Garnier", "louvre", [Role.BUDGET_MANAGER], "Gestionnaire budgétaire", "PAL"),
-    ("ticketing-manager", "Thomas", "Roux", "louvre", [Role.TICKETING_MANAGER], "Responsable billetterie", "PAL"),
-    ("gate-agent", "Karim", "Haddad", "louvre", [Role.GATE_AGENT], "Agent d'accueil et de surveillance", "PAL"),
-    ("gate-supervisor", "Élise", "Fontaine", "louvre", [Role.GATE_SUPERVISOR], "Cheffe de secteur accueil", "PAL"),
+    (
+        "budget-manager",
+        "Sophie",
+        "Garnier",
+        "louvre",
+        [Role.BUDGET_MANAGER],
+        "Gestionnaire budgétaire",
+        "PAL",
+    ),
+    (
+        "ticketing-manager",
+        "Thomas",
+        "Roux",
+        "louvre",
+        [Role.TICKETING_MANAGER],
+        "Responsable billetterie",
+        "PAL",
+    ),
+    (
+        "gate-agent",
+        "Karim",
+        "Haddad",
+        "louvre",
+        [Role.GATE_AGENT],
+        "Agent d'accueil et de surveillance",
+        "PAL",
+    ),
+    (
+        "gate-supervisor",
+        "Élise",
+        "Fontaine",
+        "louvre",
+        [Role.GATE_SUPERVISOR],
+        "Cheffe de secteur accueil",
+        "PAL",
+    ),
     ("pass-operator", "Paul", "Durand", "pmp", [Role.PASS_OPERATOR], "Opérateur du pass", "PMP-HQ"),
     ("partner-orsay", "Inès", "Marchand", "orsay", [Role.PARTNER_SITE], "Contrôle d'accès", "ORSAY"),
     ("analyst", "Camille", "Bernard", "louvre", [Role.ANALYST], "Analyste de la fréquentation", "PAL"),
@@ -117,7 +211,9 @@ class _Tree:
         if kind in (Place.Kind.UNIT, Place.Kind.SHELF):
             self.barcodes += 1
             barcode = f"P{self.institution.pk:02d}{self.barcodes:07d}"
-        spec = PlaceSpec(code=code, name=name, kind=kind, site=self.site, parent=parent, barcode=barcode, **dims)
+        spec = PlaceSpec(
+            code=code, name=name, kind=kind, site=self.site, parent=parent, barcode=barcode, **dims
+        )
         place = services.place_create_unchecked(institution=self.institution, spec=spec, actor=ACTOR)
         self.existing[code] = place
         return place

@@ -61,7 +61,9 @@ class Conflict(DomainError):
 
 def invalid_from_validation(exc: Any) -> InvalidInput:
     """A Django ``ValidationError`` as an ``InvalidInput`` naming the first bad field."""
-    errors: dict[str, list[str]] = getattr(exc, "message_dict", {"__all__": list(getattr(exc, "messages", []))})
+    errors: dict[str, list[str]] = getattr(
+        exc, "message_dict", {"__all__": list(getattr(exc, "messages", []))}
+    )
     field, messages = next(iter(errors.items()))
     field_name = None if field == "__all__" else field
     text = f"{field_name}: {messages[0]}" if field_name else messages[0]

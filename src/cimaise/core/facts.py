@@ -10,6 +10,4 @@ PLACE_CREATED = register(
     "core.place.created", "A place was added to the place tree (code, kind, parent, dimensions)."
 )
 PLACE_CHANGED = register("core.place.changed", "A place's fields changed (old and new values).")
-PERSON_ENROLLED = register(
-    "core.person.enrolled", "A person was given a login and roles at an institution."
-)
+PERSON_ENROLLED = register("core.person.enrolled", "A person was given a login and roles at an institution.")

@@ -46,9 +46,7 @@ def signing_key_create(
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as handle:
         handle.write(pem)
-    public = private.public_key().public_bytes(
-        serialization.Encoding.Raw, serialization.PublicFormat.Raw
-    )
+    public = private.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     return SigningKey.objects.create(
         institution=institution, kid=kid, purpose=purpose, public_key=b64url(public), created_at=now
     )
@@ -57,9 +55,7 @@ def signing_key_create(
 def signing_key_current(*, institution: Institution, purpose: str) -> SigningKey:
     """The institution's active key for a purpose, made on first use; one whose private file is
     missing on this machine is skipped (it can still verify, not sign)."""
-    keys = SigningKey.objects.filter(
-        institution=institution, purpose=purpose, retired_at__isnull=True
-    )
+    keys = SigningKey.objects.filter(institution=institution, purpose=purpose, retired_at__isnull=True)
     for key in keys:
         if _key_path(key.kid).exists():
             return key

@@ -59,7 +59,9 @@ class ApiErrorMiddleware:
             new["Allow"] = allowed
             return new
         if status >= 500:
-            return error_response(request, status, "internal error; the request id is logged", code="internal")
+            return error_response(
+                request, status, "internal error; the request id is logged", code="internal"
+            )
         text = getattr(response, "content", b"")[:200].decode(errors="replace").strip()
         message = text if text and not text.startswith("<") else f"HTTP {status}"
         return error_response(request, status, message)
@@ -68,7 +70,11 @@ class ApiErrorMiddleware:
         if isinstance(exception, DomainError):
             if request.path.startswith("/api/"):
                 return error_response(
-                    request, exception.status, exception.message, code=exception.code, details=exception.details
+                    request,
+                    exception.status,
+                    exception.message,
+                    code=exception.code,
+                    details=exception.details,
                 )
             return render(request, "core/error.html", {"error": exception}, status=exception.status)
         if not request.path.startswith("/api/"):
@@ -81,4 +87,3 @@ class ApiErrorMiddleware:
             exc_info=exception,
         )
         return error_response(request, 500, "internal error; the request id is logged", code="internal")
-

@@ -123,9 +123,7 @@ class Place(models.Model):
         ordering: ClassVar = ["path"]
         constraints: ClassVar = [
             models.UniqueConstraint(fields=["institution", "code"], name="place_code_unique"),
-            models.UniqueConstraint(
-                fields=["institution", "barcode"], name="place_barcode_unique"
-            ),
+            models.UniqueConstraint(fields=["institution", "barcode"], name="place_barcode_unique"),
         ]
 
     def __str__(self) -> str:
@@ -152,9 +150,7 @@ def place_uri(institution_code: str, place_code: str) -> str:
 class Person(models.Model):
     """A member of staff (or of a partner), linked to their login."""
 
-    user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="person"
-    )
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="person")
     institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="people")
     job_title = models.CharField(max_length=200, blank=True)
     phone = models.CharField(max_length=40, blank=True)
@@ -162,9 +158,7 @@ class Person(models.Model):
     line_manager = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="reports"
     )
-    preferred_language = models.CharField(
-        max_length=10, choices=settings.LANGUAGES, default="fr"
-    )
+    preferred_language = models.CharField(max_length=10, choices=settings.LANGUAGES, default="fr")
 
     class Meta:
         ordering: ClassVar = ["user__last_name", "user__first_name"]
@@ -180,9 +174,7 @@ class ApiToken(models.Model):
     Tokens carry 256 bits of randomness, so a fast digest is enough (no password hashing).
     """
 
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
-    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
     label = models.CharField(max_length=200)
     prefix = models.CharField(max_length=16, unique=True)
     digest = models.CharField(max_length=64)

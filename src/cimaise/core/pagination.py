@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Field, Schema
 
 from cimaise.core.errors import InvalidInput
-
-T = TypeVar("T")
 
 MAX_LIMIT = 500
 
@@ -21,7 +19,7 @@ class PageParams(Schema):
     offset: int = Field(0, ge=0, description="items to skip")
 
 
-def paginate(
+def paginate[T](
     request: HttpRequest,
     items: QuerySet[Any] | Sequence[Any],
     params: PageParams,

@@ -35,10 +35,14 @@ def _people(actor: Actor) -> dict[str, Any]:
 def _tokens(actor: Actor) -> dict[str, Any]:
     now = timezone.now()
     stats = ApiToken.objects.filter(user=actor.user).aggregate(
-        active=Count("id", filter=Q(revoked_at__isnull=True) & (Q(expires_at__isnull=True) | Q(expires_at__gt=now))),
+        active=Count(
+            "id", filter=Q(revoked_at__isnull=True) & (Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        ),
         total=Count("id"),
     )
-    last = ApiToken.objects.filter(user=actor.user, last_used_at__isnull=False).order_by("-last_used_at").first()
+    last = (
+        ApiToken.objects.filter(user=actor.user, last_used_at__isnull=False).order_by("-last_used_at").first()
+    )
     return {"stats": stats, "last": last}
 
 
@@ -58,10 +62,10 @@ def register() -> None:
     register_nav(NavItem(_("API tokens"), "tokens", order=80))
     register_nav(NavItem(_("API"), "api-v1:openapi-view", order=85))
     register_nav(NavItem(_("Administration"), "admin:index", order=90, staff_only=True))
-    register_panel(HomePanel("core.account", _("Your account"), "core/panels/account.html", _account, order=90))
     register_panel(
-        HomePanel("core.sites", _("Sites and places"), "core/panels/sites.html", _sites, order=40)
+        HomePanel("core.account", _("Your account"), "core/panels/account.html", _account, order=90)
     )
+    register_panel(HomePanel("core.sites", _("Sites and places"), "core/panels/sites.html", _sites, order=40))
     register_panel(
         HomePanel(
             "core.people",
@@ -83,4 +87,3 @@ def register() -> None:
             permission="ledger.view_fact",
         )
     )
-

@@ -9,7 +9,9 @@ from django.db.models import Count, Q, QuerySet
 from cimaise.core.models import ApiToken, Institution, Person, Place, Site
 
 
-def place_children(*, institution: Institution, parent: Place | None, site: Site | None = None) -> QuerySet[Place]:
+def place_children(
+    *, institution: Institution, parent: Place | None, site: Site | None = None
+) -> QuerySet[Place]:
     """Direct children of a place (or the top places of a site), with their child counts."""
     places = Place.objects.filter(institution=institution, parent=parent, active=True)
     if site is not None:
@@ -36,7 +38,7 @@ def site_summaries(*, institution: Institution) -> list[SiteSummary]:
         n_places=Count("places", filter=Q(places__active=True)),
         n_shelves=Count("places", filter=Q(places__kind=Place.Kind.SHELF, places__active=True)),
     )
-    return [SiteSummary(site=s, places=s.n_places, shelves=s.n_shelves) for s in sites]  # type: ignore[attr-defined]
+    return [SiteSummary(site=s, places=s.n_places, shelves=s.n_shelves) for s in sites]
 
 
 def people_by_role(*, institution: Institution) -> list[tuple[str, int]]:
@@ -54,6 +56,8 @@ def tokens_of(*, user_id: int) -> QuerySet[ApiToken]:
 
 
 def place_search(*, institution: Institution, q: str, limit: int = 50) -> QuerySet[Place]:
-    return Place.objects.filter(institution=institution, active=True).filter(
-        Q(code__icontains=q) | Q(name__icontains=q) | Q(barcode=q)
-    ).order_by("path")[:limit]
+    return (
+        Place.objects.filter(institution=institution, active=True)
+        .filter(Q(code__icontains=q) | Q(name__icontains=q) | Q(barcode=q))
+        .order_by("path")[:limit]
+    )

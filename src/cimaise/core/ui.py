@@ -24,7 +24,7 @@ class NavItem:
     staff_only: bool = False
 
     def visible(self, actor: Actor) -> bool:
-        if self.staff_only and not actor.user.is_staff:  # type: ignore[attr-defined]
+        if self.staff_only and not actor.user.is_staff:
             return False
         if self.permission and not actor.can(self.permission):
             return False

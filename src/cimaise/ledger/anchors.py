@@ -61,9 +61,7 @@ def parse_anchor_line(line: str) -> AnchorStatement:
 
 
 @transaction.atomic(durable=True)
-def ledger_anchor(
-    *, institution: Institution, actor: str, now: dt.datetime | None = None
-) -> AnchorStatement:
+def ledger_anchor(*, institution: Institution, actor: str, now: dt.datetime | None = None) -> AnchorStatement:
     """Sign the current chain head with the institution's anchor key and record it."""
     now = now or timezone.now()
     head: ChainHead = _lock_head()

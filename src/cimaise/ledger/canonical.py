@@ -11,6 +11,7 @@ import hashlib
 import json
 import uuid
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 _SEPARATORS = (",", ":")
@@ -30,13 +31,15 @@ def _default(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} cannot go into a fact body")
 
 
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=_SEPARATORS, ensure_ascii=False, default=_default)
+
+
 def canonical_json(value: Any) -> str:
     """Sorted keys, no spaces, UTF-8 characters as they are; Decimals as strings."""
-    return json.dumps(
-        value, sort_keys=True, separators=_SEPARATORS, ensure_ascii=False, default=_default
-    )
+    return _ENCODER.encode(value)
 
 
+@lru_cache(maxsize=4096)
 def timestamp(value: dt.datetime) -> str:
     """An aware datetime in UTC with microseconds: ``2019-10-24T07:30:00.000000+00:00``."""
     if value.tzinfo is None:

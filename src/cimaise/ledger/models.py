@@ -33,18 +33,16 @@ class Fact(models.Model):
     """
 
     id = models.BigIntegerField(primary_key=True)
-    type = models.CharField(max_length=80, db_index=True)
+    type = models.CharField(max_length=80)
     stream = models.CharField(max_length=200)
     seq = models.PositiveIntegerField()
     occurred_at = models.DateTimeField(db_index=True)
     recorded_at = models.DateTimeField()
     actor = models.CharField(max_length=200)
-    institution = models.ForeignKey(
-        "core.Institution", on_delete=models.PROTECT, null=True, related_name="+"
-    )
+    institution = models.ForeignKey("core.Institution", on_delete=models.PROTECT, null=True, related_name="+")
     body = models.TextField(help_text="Canonical JSON: sorted keys, no spaces, UTF-8.")
     prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, unique=True)
+    hash = models.CharField(max_length=64)
 
     objects = FactQuerySet.as_manager()
 

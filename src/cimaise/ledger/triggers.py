@@ -54,9 +54,7 @@ def drop_statements(vendor: str) -> list[str]:
             for t in PROTECTED_TABLES
             for suffix in ("append_only", "no_truncate")
         ]
-    return [
-        f"DROP TRIGGER IF EXISTS {t}_no_{op}" for t in PROTECTED_TABLES for op in ("update", "delete")
-    ]
+    return [f"DROP TRIGGER IF EXISTS {t}_no_{op}" for t in PROTECTED_TABLES for op in ("update", "delete")]
 
 
 def triggers_install(connection: BaseDatabaseWrapper) -> None:

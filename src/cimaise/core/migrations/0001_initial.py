@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,141 +15,370 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Installation',
+            name="Installation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('is_demo', models.BooleanField(default=False)),
-                ('demo_scale', models.CharField(blank=True, max_length=10)),
-                ('demo_loaded_at', models.DateTimeField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("is_demo", models.BooleanField(default=False)),
+                ("demo_scale", models.CharField(blank=True, max_length=10)),
+                ("demo_loaded_at", models.DateTimeField(blank=True, null=True)),
             ],
         ),
         migrations.CreateModel(
-            name='Institution',
+            name="Institution",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(help_text='Short code used in URIs.', max_length=32, unique=True)),
-                ('name', models.CharField(max_length=200)),
-                ('kind', models.CharField(choices=[('museum', 'Museum'), ('monument', 'Monument'), ('pass-operator', 'Pass operator'), ('other', 'Other')], default='museum', max_length=20)),
-                ('city', models.CharField(blank=True, max_length=100)),
-                ('country', models.CharField(default='FR', max_length=2)),
-                ('website', models.URLField(blank=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.SlugField(help_text="Short code used in URIs.", max_length=32, unique=True)),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("museum", "Museum"),
+                            ("monument", "Monument"),
+                            ("pass-operator", "Pass operator"),
+                            ("other", "Other"),
+                        ],
+                        default="museum",
+                        max_length=20,
+                    ),
+                ),
+                ("city", models.CharField(blank=True, max_length=100)),
+                ("country", models.CharField(default="FR", max_length=2)),
+                ("website", models.URLField(blank=True)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='ApiToken',
+            name="ApiToken",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('label', models.CharField(max_length=200)),
-                ('prefix', models.CharField(max_length=16, unique=True)),
-                ('digest', models.CharField(max_length=64)),
-                ('created_at', models.DateTimeField()),
-                ('expires_at', models.DateTimeField(blank=True, null=True)),
-                ('last_used_at', models.DateTimeField(blank=True, null=True)),
-                ('revoked_at', models.DateTimeField(blank=True, null=True)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='api_tokens', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("label", models.CharField(max_length=200)),
+                ("prefix", models.CharField(max_length=16, unique=True)),
+                ("digest", models.CharField(max_length=64)),
+                ("created_at", models.DateTimeField()),
+                ("expires_at", models.DateTimeField(blank=True, null=True)),
+                ("last_used_at", models.DateTimeField(blank=True, null=True)),
+                ("revoked_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="api_tokens",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='DemoLoad',
+            name="DemoLoad",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('loader', models.CharField(max_length=100)),
-                ('scale', models.CharField(max_length=10)),
-                ('loaded_at', models.DateTimeField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("loader", models.CharField(max_length=100)),
+                ("scale", models.CharField(max_length=10)),
+                ("loaded_at", models.DateTimeField()),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('loader', 'scale'), name='demo_load_unique')],
+                "constraints": [models.UniqueConstraint(fields=("loader", "scale"), name="demo_load_unique")],
             },
         ),
         migrations.CreateModel(
-            name='SigningKey',
+            name="SigningKey",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kid', models.CharField(max_length=64, unique=True)),
-                ('purpose', models.CharField(choices=[('ledger-anchor', 'Ledger anchors'), ('tickets', 'Tickets'), ('passes', 'Passes')], max_length=20)),
-                ('public_key', models.CharField(help_text='Raw public key, base64url.', max_length=64)),
-                ('created_at', models.DateTimeField()),
-                ('retired_at', models.DateTimeField(blank=True, null=True)),
-                ('institution', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='keys', to='core.institution')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("kid", models.CharField(max_length=64, unique=True)),
+                (
+                    "purpose",
+                    models.CharField(
+                        choices=[
+                            ("ledger-anchor", "Ledger anchors"),
+                            ("tickets", "Tickets"),
+                            ("passes", "Passes"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("public_key", models.CharField(help_text="Raw public key, base64url.", max_length=64)),
+                ("created_at", models.DateTimeField()),
+                ("retired_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "institution",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="keys",
+                        to="core.institution",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='Site',
+            name="Site",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=32, validators=[django.core.validators.RegexValidator('^[A-Za-z0-9][A-Za-z0-9._-]*$', 'Use letters, digits, dots, dashes and underscores.')])),
-                ('name', models.CharField(max_length=200)),
-                ('kind', models.CharField(choices=[('museum', 'Museum'), ('conservation-centre', 'Conservation centre'), ('reserve', 'Reserve'), ('monument', 'Monument'), ('office', 'Office')], default='museum', max_length=24)),
-                ('address', models.CharField(blank=True, max_length=300)),
-                ('city', models.CharField(blank=True, max_length=100)),
-                ('latitude', models.DecimalField(blank=True, decimal_places=6, max_digits=9, null=True)),
-                ('longitude', models.DecimalField(blank=True, decimal_places=6, max_digits=9, null=True)),
-                ('open_to_public', models.BooleanField(default=True)),
-                ('capacity', models.PositiveIntegerField(blank=True, help_text='People allowed on site at once.', null=True)),
-                ('institution', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='sites', to='core.institution')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "code",
+                    models.CharField(
+                        max_length=32,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[A-Za-z0-9][A-Za-z0-9._-]*$",
+                                "Use letters, digits, dots, dashes and underscores.",
+                            )
+                        ],
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("museum", "Museum"),
+                            ("conservation-centre", "Conservation centre"),
+                            ("reserve", "Reserve"),
+                            ("monument", "Monument"),
+                            ("office", "Office"),
+                        ],
+                        default="museum",
+                        max_length=24,
+                    ),
+                ),
+                ("address", models.CharField(blank=True, max_length=300)),
+                ("city", models.CharField(blank=True, max_length=100)),
+                ("latitude", models.DecimalField(blank=True, decimal_places=6, max_digits=9, null=True)),
+                ("longitude", models.DecimalField(blank=True, decimal_places=6, max_digits=9, null=True)),
+                ("open_to_public", models.BooleanField(default=True)),
+                (
+                    "capacity",
+                    models.PositiveIntegerField(
+                        blank=True, help_text="People allowed on site at once.", null=True
+                    ),
+                ),
+                (
+                    "institution",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="sites",
+                        to="core.institution",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['institution__name', 'name'],
+                "ordering": ["institution__name", "name"],
             },
         ),
         migrations.CreateModel(
-            name='Place',
+            name="Place",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('building', 'Building'), ('level', 'Level'), ('room', 'Room'), ('unit', 'Storage unit'), ('shelf', 'Shelf')], max_length=12)),
-                ('code', models.CharField(max_length=64, validators=[django.core.validators.RegexValidator('^[A-Za-z0-9][A-Za-z0-9._-]*$', 'Use letters, digits, dots, dashes and underscores.')])),
-                ('name', models.CharField(max_length=200)),
-                ('path', models.CharField(db_index=True, editable=False, max_length=400)),
-                ('barcode', models.CharField(blank=True, max_length=64, null=True)),
-                ('inner_width_cm', models.DecimalField(blank=True, decimal_places=1, max_digits=8, null=True, validators=[django.core.validators.MinValueValidator(0)])),
-                ('inner_depth_cm', models.DecimalField(blank=True, decimal_places=1, max_digits=8, null=True, validators=[django.core.validators.MinValueValidator(0)])),
-                ('inner_height_cm', models.DecimalField(blank=True, decimal_places=1, max_digits=8, null=True, validators=[django.core.validators.MinValueValidator(0)])),
-                ('load_limit_kg', models.DecimalField(blank=True, decimal_places=1, max_digits=9, null=True, validators=[django.core.validators.MinValueValidator(0)])),
-                ('active', models.BooleanField(default=True)),
-                ('institution', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='places', to='core.institution')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='core.place')),
-                ('site', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='places', to='core.site')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("building", "Building"),
+                            ("level", "Level"),
+                            ("room", "Room"),
+                            ("unit", "Storage unit"),
+                            ("shelf", "Shelf"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "code",
+                    models.CharField(
+                        max_length=64,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[A-Za-z0-9][A-Za-z0-9._-]*$",
+                                "Use letters, digits, dots, dashes and underscores.",
+                            )
+                        ],
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                ("path", models.CharField(db_index=True, editable=False, max_length=400)),
+                ("barcode", models.CharField(blank=True, max_length=64, null=True)),
+                (
+                    "inner_width_cm",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=1,
+                        max_digits=8,
+                        null=True,
+                        validators=[django.core.validators.MinValueValidator(0)],
+                    ),
+                ),
+                (
+                    "inner_depth_cm",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=1,
+                        max_digits=8,
+                        null=True,
+                        validators=[django.core.validators.MinValueValidator(0)],
+                    ),
+                ),
+                (
+                    "inner_height_cm",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=1,
+                        max_digits=8,
+                        null=True,
+                        validators=[django.core.validators.MinValueValidator(0)],
+                    ),
+                ),
+                (
+                    "load_limit_kg",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=1,
+                        max_digits=9,
+                        null=True,
+                        validators=[django.core.validators.MinValueValidator(0)],
+                    ),
+                ),
+                ("active", models.BooleanField(default=True)),
+                (
+                    "institution",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="places",
+                        to="core.institution",
+                    ),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="core.place",
+                    ),
+                ),
+                (
+                    "site",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="places", to="core.site"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['path'],
+                "ordering": ["path"],
             },
         ),
         migrations.CreateModel(
-            name='Person',
+            name="Person",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('job_title', models.CharField(blank=True, max_length=200)),
-                ('phone', models.CharField(blank=True, max_length=40)),
-                ('preferred_language', models.CharField(choices=[('en', 'English'), ('fr', 'French'), ('zh-hans', 'Simplified Chinese')], default='fr', max_length=10)),
-                ('institution', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='people', to='core.institution')),
-                ('line_manager', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='reports', to='core.person')),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='person', to=settings.AUTH_USER_MODEL)),
-                ('home_site', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to='core.site')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("job_title", models.CharField(blank=True, max_length=200)),
+                ("phone", models.CharField(blank=True, max_length=40)),
+                (
+                    "preferred_language",
+                    models.CharField(
+                        choices=[("en", "English"), ("fr", "French"), ("zh-hans", "Simplified Chinese")],
+                        default="fr",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "institution",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="people",
+                        to="core.institution",
+                    ),
+                ),
+                (
+                    "line_manager",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="reports",
+                        to="core.person",
+                    ),
+                ),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="person",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "home_site",
+                    models.ForeignKey(
+                        blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to="core.site"
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'people',
-                'ordering': ['user__last_name', 'user__first_name'],
+                "verbose_name_plural": "people",
+                "ordering": ["user__last_name", "user__first_name"],
             },
         ),
         migrations.AddConstraint(
-            model_name='site',
-            constraint=models.UniqueConstraint(fields=('institution', 'code'), name='site_code_unique'),
+            model_name="site",
+            constraint=models.UniqueConstraint(fields=("institution", "code"), name="site_code_unique"),
         ),
         migrations.AddConstraint(
-            model_name='place',
-            constraint=models.UniqueConstraint(fields=('institution', 'code'), name='place_code_unique'),
+            model_name="place",
+            constraint=models.UniqueConstraint(fields=("institution", "code"), name="place_code_unique"),
         ),
         migrations.AddConstraint(
-            model_name='place',
-            constraint=models.UniqueConstraint(fields=('institution', 'barcode'), name='place_barcode_unique'),
+            model_name="place",
+            constraint=models.UniqueConstraint(
+                fields=("institution", "barcode"), name="place_barcode_unique"
+            ),
         ),
     ]

@@ -24,8 +24,15 @@ def tree(cast: Cast) -> tuple[Place, Place, Place]:
     shelf = services.place_create(
         actor=actor,
         spec=PlaceSpec(
-            "B-R1-S1", "Shelf", "shelf", cast.site_a, room, barcode="P1",
-            inner_width_cm=Decimal("200"), inner_depth_cm=Decimal("80"), inner_height_cm=Decimal("60"),
+            "B-R1-S1",
+            "Shelf",
+            "shelf",
+            cast.site_a,
+            room,
+            barcode="P1",
+            inner_width_cm=Decimal("200"),
+            inner_depth_cm=Decimal("80"),
+            inner_height_cm=Decimal("60"),
             load_limit_kg=Decimal("300"),
         ),
     )
@@ -47,20 +54,27 @@ def test_a_place_records_its_path_and_a_fact(cast: Cast) -> None:
 def test_a_place_cannot_nest_under_a_smaller_kind(cast: Cast) -> None:
     _, room, shelf = tree(cast)
     with pytest.raises(InvalidInput) as info:
-        services.place_create(actor=cast.registrar_a.actor, spec=PlaceSpec("X", "X", "unit", cast.site_a, shelf))
+        services.place_create(
+            actor=cast.registrar_a.actor, spec=PlaceSpec("X", "X", "unit", cast.site_a, shelf)
+        )
     assert info.value.field == "kind"
     with pytest.raises(InvalidInput):
-        services.place_create(actor=cast.registrar_a.actor, spec=PlaceSpec("Y", "Y", "building", cast.site_a, room))
+        services.place_create(
+            actor=cast.registrar_a.actor, spec=PlaceSpec("Y", "Y", "building", cast.site_a, room)
+        )
 
 
 def test_codes_and_barcodes_are_unique_per_institution(cast: Cast) -> None:
     _, room, _ = tree(cast)
     with pytest.raises(Conflict) as info:
-        services.place_create(actor=cast.registrar_a.actor, spec=PlaceSpec("B-R1-S1", "dup", "shelf", cast.site_a, room))
+        services.place_create(
+            actor=cast.registrar_a.actor, spec=PlaceSpec("B-R1-S1", "dup", "shelf", cast.site_a, room)
+        )
     assert info.value.field == "code"
     with pytest.raises(Conflict) as info:
         services.place_create(
-            actor=cast.registrar_a.actor, spec=PlaceSpec("B-R1-S2", "dup", "shelf", cast.site_a, room, barcode="P1")
+            actor=cast.registrar_a.actor,
+            spec=PlaceSpec("B-R1-S2", "dup", "shelf", cast.site_a, room, barcode="P1"),
         )
     assert info.value.field == "barcode"
 
@@ -68,7 +82,9 @@ def test_codes_and_barcodes_are_unique_per_institution(cast: Cast) -> None:
 def test_a_bad_code_is_refused_naming_the_field_and_writes_nothing(cast: Cast) -> None:
     before = Fact.objects.count()
     with pytest.raises(InvalidInput) as info:
-        services.place_create(actor=cast.registrar_a.actor, spec=PlaceSpec("B 1", "spaced", "building", cast.site_a))
+        services.place_create(
+            actor=cast.registrar_a.actor, spec=PlaceSpec("B 1", "spaced", "building", cast.site_a)
+        )
     assert info.value.field == "code"
     assert Fact.objects.count() == before and not Place.objects.exists()
 
@@ -78,5 +94,7 @@ def test_nobody_adds_places_to_another_institution_or_without_the_right(cast: Ca
         services.place_create(actor=cast.registrar_a.actor, spec=PlaceSpec("Z", "Z", "building", cast.site_b))
     assert info.value.field == "site"
     with pytest.raises(PermissionDenied):
-        services.place_create(actor=cast.gate_agent_a.actor, spec=PlaceSpec("Z", "Z", "building", cast.site_a))
+        services.place_create(
+            actor=cast.gate_agent_a.actor, spec=PlaceSpec("Z", "Z", "building", cast.site_a)
+        )
     assert not Place.objects.exists()

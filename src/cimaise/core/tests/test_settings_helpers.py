@@ -10,7 +10,9 @@ from django.core.exceptions import ImproperlyConfigured
 from cimaise.config.env import database_settings, env_bool, env_int, env_list, parse_database_url, secret_key
 
 
-@pytest.mark.parametrize(("raw", "expected"), [("1", True), ("TRUE", True), ("yes", True), ("off", False), ("0", False)])
+@pytest.mark.parametrize(
+    ("raw", "expected"), [("1", True), ("TRUE", True), ("yes", True), ("off", False), ("0", False)]
+)
 def test_booleans_are_read_in_any_case(monkeypatch: pytest.MonkeyPatch, raw: str, expected: bool) -> None:
     monkeypatch.setenv("X_FLAG", raw)
     assert env_bool("X_FLAG", default=not expected) is expected
@@ -62,12 +64,19 @@ def test_sqlite_urls_get_wal_and_immediate_transactions(tmp_path: Path) -> None:
     assert db["NAME"] == str(tmp_path / "var" / "x.sqlite3")
     assert "journal_mode=WAL" in db["OPTIONS"]["init_command"]
     assert db["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
-    assert database_settings("sqlite:////tmp/abs.sqlite3", tmp_path)["NAME"] == "/tmp/abs.sqlite3"
+    absolute = tmp_path / "abs" / "db.sqlite3"
+    assert database_settings(f"sqlite:///{absolute}", Path("/nowhere"))["NAME"] == str(absolute)
 
 
 def test_postgres_urls_get_the_pool() -> None:
     parsed = parse_database_url("postgres://u:p%40ss@db.local:5433/cimaise")
-    assert (parsed.user, parsed.password, parsed.host, parsed.port, parsed.name) == ("u", "p@ss", "db.local", "5433", "cimaise")
+    assert (parsed.user, parsed.password, parsed.host, parsed.port, parsed.name) == (
+        "u",
+        "p@ss",
+        "db.local",
+        "5433",
+        "cimaise",
+    )
     db = database_settings("postgresql://u@127.0.0.1/cimaise", Path("/"))
     assert db["ENGINE"] == "django.db.backends.postgresql" and db["OPTIONS"]["pool"]
 

@@ -9,12 +9,12 @@ from cimaise.ledger.triggers import drop_statements, install_statements
 
 def install(apps: Any, schema_editor: Any) -> None:
     for sql in install_statements(schema_editor.connection.vendor):
-        schema_editor.execute(sql)
+        schema_editor.execute(sql, params=None)
 
 
 def drop(apps: Any, schema_editor: Any) -> None:
     for sql in drop_statements(schema_editor.connection.vendor):
-        schema_editor.execute(sql)
+        schema_editor.execute(sql, params=None)
 
 
 def create_head(apps: Any, schema_editor: Any) -> None:

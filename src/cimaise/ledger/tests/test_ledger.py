@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -23,14 +24,19 @@ def append(n: int, stream: str = "test:1") -> list[int]:
     with transaction.atomic():
         facts = facts_append(
             [
-                FactDraft(type=TEST_FACT.name, stream=stream, body={"n": i, "price": Decimal("17.50")}, actor="user:t")
+                FactDraft(
+                    type=TEST_FACT.name,
+                    stream=stream,
+                    body={"n": i, "price": Decimal("17.50")},
+                    actor="user:t",
+                )
                 for i in range(n)
             ]
         )
     return [f.id for f in facts]
 
 
-def raw(sql: str, params: list[object] | None = None) -> None:
+def raw(sql: str, params: list[Any] | None = None) -> None:
     """What someone with database access does after dropping the triggers."""
     triggers_drop(connection)
     with connection.cursor() as cursor:
@@ -57,7 +63,9 @@ class TestAppend:
 
     def test_the_body_is_stored_as_canonical_json(self) -> None:
         with transaction.atomic():
-            fact = fact_append(type=TEST_FACT.name, stream="s", body={"b": 1, "a": "é", "p": Decimal("1.10")}, actor="a")
+            fact = fact_append(
+                type=TEST_FACT.name, stream="s", body={"b": 1, "a": "é", "p": Decimal("1.10")}, actor="a"
+            )
         assert Fact.objects.get(pk=fact.id).body == '{"a":"é","b":1,"p":"1.10"}'
 
     def test_append_outside_a_transaction_is_refused(self) -> None:
@@ -67,7 +75,9 @@ class TestAppend:
 
     def test_naive_times_and_multiline_streams_are_refused(self) -> None:
         with pytest.raises(ValueError, match="timezone-aware"), transaction.atomic():
-            fact_append(type=TEST_FACT.name, stream="s", body={}, actor="a", occurred_at=dt.datetime(2020, 1, 1))  # noqa: DTZ001
+            fact_append(
+                type=TEST_FACT.name, stream="s", body={}, actor="a", occurred_at=dt.datetime(2020, 1, 1)
+            )  # noqa: DTZ001
         with pytest.raises(ValueError, match="one non-empty line"), transaction.atomic():
             fact_append(type=TEST_FACT.name, stream="s\nx", body={}, actor="a")
         assert Fact.objects.count() == 0
@@ -97,7 +107,11 @@ class TestAppendOnly:
     @pytest.mark.parametrize("sql", ["UPDATE ledger_fact SET actor = 'x'", "DELETE FROM ledger_fact"])
     def test_the_database_triggers_refuse_raw_update_and_delete(self, sql: str) -> None:
         append(2)
-        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as c:
+        with (
+            pytest.raises(DatabaseError, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as c,
+        ):
             c.execute(sql)
         assert Fact.objects.filter(actor="user:t").count() == 2
 

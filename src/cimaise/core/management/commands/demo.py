@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from argparse import ArgumentParser
 from typing import Any
 
@@ -24,12 +25,14 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("Database migrated.")
-        ctx = DemoContext(scale=options["scale"], stream=self.stderr._out, quiet=options["verbosity"] == 0)
+        ctx = DemoContext(scale=options["scale"], stream=sys.stderr, quiet=options["verbosity"] == 0)
         try:
             ran = demo_run(ctx)
         except NotADemoDatabase as exc:
             raise CommandError(f"{exc}: the demo refuses to add its logins here") from exc
-        self.stdout.write(f"Demo ({ctx.scale}): {', '.join(ran) if ran else 'already loaded, nothing added'}.")
+        self.stdout.write(
+            f"Demo ({ctx.scale}): {', '.join(ran) if ran else 'already loaded, nothing added'}."
+        )
         self._print_logins()
         if not options["no_serve"]:
             call_command("serve", addr=options["addr"], workers=options["workers"])

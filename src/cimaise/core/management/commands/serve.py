@@ -32,10 +32,24 @@ class Command(BaseCommand):
         host, port = split_addr(options["addr"])
         if options["workers"] < 1:
             raise CommandError("--workers must be at least 1")
-        env = {**os.environ, "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "cimaise.config.settings")}
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "cimaise.config.settings"),
+        }
         web = [
-            sys.executable, "-m", "granian", "--interface", "wsgi", "--host", host, "--port", str(port),
-            "--workers", str(options["workers"]), "--no-ws", "cimaise.config.wsgi:application",
+            sys.executable,
+            "-m",
+            "granian",
+            "--interface",
+            "wsgi",
+            "--host",
+            host,
+            "--port",
+            str(port),
+            "--workers",
+            str(options["workers"]),
+            "--no-ws",
+            "cimaise.config.wsgi:application",
         ]
         procs = [subprocess.Popen(web, env=env)]  # noqa: S603
         if not options["no_task_worker"]:

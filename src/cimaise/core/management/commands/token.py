@@ -34,7 +34,10 @@ class Command(BaseCommand):
         expires = timezone.now() + dt.timedelta(days=days) if days else None
         try:
             issued = services.token_create(
-                user=user, label=options["label"], actor="system:cli", expires_at=expires  # type: ignore[arg-type]
+                user=user,
+                label=options["label"],
+                actor="system:cli",
+                expires_at=expires,
             )
         except DomainError as exc:
             raise CommandError(f"--{exc.field or 'label'}: {exc.message}") from exc

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from tqdm import tqdm
 
+from cimaise.core.conf import setting
 from cimaise.core.models import Institution
 from cimaise.ledger import projections
 from cimaise.ledger.anchors import ledger_anchor, parse_anchor_line
@@ -56,7 +57,11 @@ class Command(BaseCommand):
         head = ChainHead.objects.filter(pk=1).first()
         total = head.last_id if head else None
         with tqdm(total=total, unit="fact", disable=quiet, file=self.stderr) as bar:
-            report = ledger_verify(anchors=statements, progress=bar.update)
+
+            def advance(n: int) -> None:
+                bar.update(n)
+
+            report = ledger_verify(anchors=statements, progress=advance)
         if report.problem is not None:
             self.stderr.write(f"ledger BROKEN at fact #{report.problem.fact_id}: {report.problem.message}")
             raise SystemExit(1)
@@ -80,9 +85,7 @@ class Command(BaseCommand):
             self.stdout.write(f"{name}: {rows} rows")
 
     def _anchor(self, code: str | None) -> None:
-        from django.conf import settings
-
-        code = code or settings.CIMAISE["INSTITUTION"]
+        code = code or str(setting("INSTITUTION"))
         institution = Institution.objects.filter(code=code).first()
         if institution is None:
             raise CommandError(f"--institution: no institution with code {code!r}")
