@@ -118,8 +118,25 @@ MEDIA_ROOT = VAR_DIR / "media"
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
+_MAIL_OPTIONS: dict[str, Any] = {}
+if env_str("EMAIL_HOST", ""):
+    _MAIL_OPTIONS = {
+        "host": env_str("EMAIL_HOST", ""),
+        "port": env_int("EMAIL_PORT", default=587, minimum=1),
+        "username": env_str("EMAIL_HOST_USER", ""),
+        "password": env_str("EMAIL_HOST_PASSWORD", ""),
+        "use_tls": env_bool("EMAIL_USE_TLS", default=True),
+    }
 MAILERS = {
-    "default": {"BACKEND": env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")},
+    "default": {
+        "BACKEND": env_str(
+            "EMAIL_BACKEND",
+            "django.core.mail.backends.smtp.EmailBackend"
+            if _MAIL_OPTIONS
+            else "django.core.mail.backends.console.EmailBackend",
+        ),
+        "OPTIONS": _MAIL_OPTIONS,
+    },
 }
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "cimaise@localhost")
 

@@ -93,3 +93,20 @@ def test_production_settings_are_safe_by_default() -> None:
     assert settings.TIME_ZONE == "Europe/Paris" and settings.USE_TZ
     assert [code for code, _ in settings.LANGUAGES] == ["en", "fr", "zh-hans"]
     assert settings.SECURE_CONTENT_TYPE_NOSNIFF and settings.X_FRAME_OPTIONS == "DENY"
+
+
+def test_smtp_is_configured_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib
+
+    from cimaise.config import settings
+
+    monkeypatch.setenv("EMAIL_HOST", "smtp.example.org")
+    monkeypatch.setenv("EMAIL_PORT", "2525")
+    try:
+        reloaded = importlib.reload(settings)
+        mailer = reloaded.MAILERS["default"]
+        assert mailer["BACKEND"] == "django.core.mail.backends.smtp.EmailBackend"
+        assert mailer["OPTIONS"]["host"] == "smtp.example.org" and mailer["OPTIONS"]["port"] == 2525
+    finally:
+        monkeypatch.delenv("EMAIL_HOST")
+        importlib.reload(settings)

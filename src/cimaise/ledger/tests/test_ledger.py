@@ -177,6 +177,17 @@ class TestVerify:
         problem = ledger_verify().problem
         assert problem is not None and problem.fact_id == 4
 
+    def test_a_fact_appended_around_the_service_is_named(self) -> None:
+        append(3)
+        last = Fact.objects.get(pk=3)
+        raw(
+            "INSERT INTO ledger_fact (id, type, stream, seq, occurred_at, recorded_at, actor, institution_id,"
+            " body, prev_hash, hash) VALUES (4, %s, %s, 4, %s, %s, 'user:x', NULL, '{}', %s, %s)",
+            [last.type, last.stream, last.occurred_at, last.recorded_at, last.hash, "d" * 64],
+        )
+        problem = ledger_verify().problem
+        assert problem is not None and (problem.fact_id, problem.kind) == (4, "inserted")
+
     def test_verify_cli_exits_1_naming_the_bad_fact(self, capsys: pytest.CaptureFixture[str]) -> None:
         append(4)
         call_command("ledger", "verify", "--quiet")
