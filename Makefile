@@ -39,8 +39,8 @@ test-postgres: $(STAMP)
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_POSTGRES_URL)} $(BIN)/pytest -m postgres $(PYTEST_ARGS); rc=$$?; [ $$rc -eq 0 ] || [ $$rc -eq 5 ] || exit $$rc
 
 lint: $(STAMP)
-	$(BIN)/ruff format --check src bench
-	$(BIN)/ruff check src bench
+	$(BIN)/ruff format --check src bench tests conftest.py
+	$(BIN)/ruff check src bench tests conftest.py
 
 types: $(STAMP)
 	$(BIN)/mypy src
