@@ -30,6 +30,10 @@ def test_a_registrar_signs_in_sees_home_and_switches_to_french(
     sign_in(page, live_server.url, "registrar")
     expect(page.get_by_role("heading", name="Welcome, Claire Moreau")).to_be_visible()
     expect(page.get_by_role("heading", name="Sites and places")).to_be_visible()
+    page.set_viewport_size({"width": 360, "height": 740})
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"the home page scrolls sideways by {overflow}px at 360px"
+    page.set_viewport_size({"width": 1280, "height": 800})
     expect(page.get_by_text("Centre de conservation du Louvre")).to_be_visible()
     page.get_by_label("Language").select_option("fr")
     page.get_by_role("button", name="Change").click()
@@ -42,7 +46,9 @@ def test_the_place_tree_expands_on_a_360px_handheld(page: Page, live_server: Any
     page.set_viewport_size({"width": 360, "height": 740})
     sign_in(page, live_server.url, "registrar")
     page.get_by_role("link", name="Places").click()
-    page.get_by_role("button", name="Show what is in CCL-B1").click()
+    toggle = page.get_by_role("button", name="Show what is in CCL-B1", exact=True)
+    toggle.click()
     expect(page.get_by_text("Rez-de-chaussée")).to_be_visible()
+    expect(toggle).to_have_attribute("aria-expanded", "true")
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"the page scrolls sideways by {overflow}px at 360px"
