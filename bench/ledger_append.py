@@ -8,28 +8,15 @@ Runs in a throw-away var directory (SQLite by default; ``DATABASE_URL`` chooses 
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import shutil
 import sys
-import tempfile
 import time
 from typing import Any
+
+from _harness import emit, scratch_django
 
 BATCH = 1_000
 FACT_TYPE = "bench.thing.recorded"
 RAW_TABLE = "bench_raw_fact"
-
-
-def setup_django(var_dir: str) -> None:
-    """Point Cimaise at ``var_dir`` and build the schema there."""
-    os.environ["DJANGO_SETTINGS_MODULE"] = "cimaise.config.settings"
-    os.environ["CIMAISE_VAR_DIR"] = var_dir
-    import django
-    from django.core.management import call_command
-
-    django.setup()
-    call_command("migrate", verbosity=0)
 
 
 def bench_service(n: int) -> tuple[float, list[tuple[Any, ...]]]:
@@ -90,26 +77,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description="Ledger append throughput vs raw executemany.")
     parser.add_argument("--n", type=int, default=20_000, help="facts to append (default 20,000)")
     args = parser.parse_args()
-    var_dir = tempfile.mkdtemp(prefix="cimaise-bench-")
-    try:
-        setup_django(var_dir)
+    with scratch_django():
         service_s, rows = bench_service(args.n)
         raw_s = bench_raw(rows)
-        metric, baseline = args.n / service_s, args.n / raw_s
-        result = {
-            "bench": "ledger_append",
-            "metric": round(metric, 1),
-            "unit": "facts/s",
-            "baseline": round(baseline, 1),
-            "ratio": round(metric / baseline, 3),
-            "n": args.n,
-        }
-        print(json.dumps(result))
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        shutil.rmtree(var_dir, ignore_errors=True)
+    emit("ledger_append", metric=args.n / service_s, baseline=args.n / raw_s, unit="facts/s", n=args.n)
     return 0
 
 

@@ -9,30 +9,16 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
-import os
-import shutil
 import sys
-import tempfile
 import time
 
+from _harness import emit, scratch_django
 from tqdm import tqdm
 
 BATCH = 5_000
 CHUNK = 20_000
 FACT_TYPE = "bench.thing.recorded"
 COLUMNS = "id, type, stream, seq, occurred_at, recorded_at, actor, institution_id, body, prev_hash, hash"
-
-
-def setup_django(var_dir: str) -> None:
-    """Point Cimaise at ``var_dir`` and build the schema there."""
-    os.environ["DJANGO_SETTINGS_MODULE"] = "cimaise.config.settings"
-    os.environ["CIMAISE_VAR_DIR"] = var_dir
-    import django
-    from django.core.management import call_command
-
-    django.setup()
-    call_command("migrate", verbosity=0)
 
 
 def fill(n: int) -> None:
@@ -77,9 +63,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description="Ledger verification throughput vs naive read-and-hash.")
     parser.add_argument("--n", type=int, default=1_000_000, help="facts in the ledger (default 1,000,000)")
     args = parser.parse_args()
-    var_dir = tempfile.mkdtemp(prefix="cimaise-bench-")
-    try:
-        setup_django(var_dir)
+    with scratch_django():
         from cimaise.ledger.verify import ledger_verify
 
         fill(args.n)
@@ -92,22 +76,10 @@ def main() -> int:
         start = time.perf_counter()
         rows = naive_read_and_hash()
         raw_s = time.perf_counter() - start
-        assert rows == args.n, f"read {rows} rows, expected {args.n}"
-        metric, baseline = report.facts / verify_s, rows / raw_s
-        result = {
-            "bench": "ledger_verify",
-            "metric": round(metric, 1),
-            "unit": "facts/s",
-            "baseline": round(baseline, 1),
-            "ratio": round(metric / baseline, 3),
-            "n": args.n,
-        }
-        print(json.dumps(result))
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        shutil.rmtree(var_dir, ignore_errors=True)
+    if rows != args.n:
+        print(f"read {rows} rows, expected {args.n}", file=sys.stderr)
+        return 1
+    emit("ledger_verify", metric=report.facts / verify_s, baseline=rows / raw_s, unit="facts/s", n=args.n)
     return 0
 
 

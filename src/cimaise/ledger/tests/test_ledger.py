@@ -43,6 +43,24 @@ def raw(sql: str, params: list[Any] | None = None) -> None:
         cursor.execute(sql, params or [])
 
 
+def forge_after(fact: Fact) -> None:
+    """Insert a fact after ``fact`` with SQL, around the service (so the head is not moved)."""
+    raw(
+        "INSERT INTO ledger_fact (id, type, stream, seq, occurred_at, recorded_at, actor, institution_id,"
+        " body, prev_hash, hash) VALUES (%s, %s, %s, %s, %s, %s, 'user:x', NULL, '{}', %s, %s)",
+        [
+            fact.id + 1,
+            fact.type,
+            fact.stream,
+            fact.seq + 1,
+            fact.occurred_at,
+            fact.recorded_at,
+            fact.hash,
+            "e" * 64,
+        ],
+    )
+
+
 @pytest.mark.django_db
 class TestAppend:
     def test_facts_get_consecutive_ids_and_per_stream_sequences(self) -> None:
@@ -168,23 +186,13 @@ class TestVerify:
 
     def test_an_inserted_fact_is_named(self) -> None:
         append(3)
-        fact = Fact.objects.get(pk=3)
-        raw(
-            "INSERT INTO ledger_fact (id, type, stream, seq, occurred_at, recorded_at, actor, institution_id,"
-            " body, prev_hash, hash) VALUES (4, %s, %s, 4, %s, %s, 'user:x', NULL, '{}', %s, %s)",
-            [fact.type, fact.stream, fact.occurred_at, fact.recorded_at, fact.hash, "e" * 64],
-        )
+        forge_after(Fact.objects.get(pk=3))
         problem = ledger_verify().problem
         assert problem is not None and problem.fact_id == 4
 
     def test_a_fact_appended_around_the_service_is_named(self) -> None:
         append(3)
-        last = Fact.objects.get(pk=3)
-        raw(
-            "INSERT INTO ledger_fact (id, type, stream, seq, occurred_at, recorded_at, actor, institution_id,"
-            " body, prev_hash, hash) VALUES (4, %s, %s, 4, %s, %s, 'user:x', NULL, '{}', %s, %s)",
-            [last.type, last.stream, last.occurred_at, last.recorded_at, last.hash, "d" * 64],
-        )
+        forge_after(Fact.objects.get(pk=3))
         problem = ledger_verify().problem
         assert problem is not None and (problem.fact_id, problem.kind) == (4, "inserted")
 
