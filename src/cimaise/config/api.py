@@ -6,6 +6,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+from cimaise.collection.api import router as collection_router
 from cimaise.core.api import router as core_router
 from cimaise.core.api_errors import error_response, field_name
 from cimaise.core.auth import API_AUTH
@@ -61,3 +62,4 @@ def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 
 
 api.add_router("/", core_router)
+api.add_router("/", collection_router)

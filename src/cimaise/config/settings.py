@@ -30,6 +30,7 @@ TESTING = env_bool("CIMAISE_TESTING", default=False)
 INSTALLED_APPS = [
     "cimaise.core",
     "cimaise.ledger",
+    "cimaise.collection",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -37,6 +37,9 @@ def test_the_small_demo_loads_twice_without_duplicating() -> None:
     first = counts()
     assert "registrar" in first_out and "password 'demo'" in first_out
     assert first[1] > 100
+    from cimaise.collection.models import Work
+
+    assert Work.objects.count() == 5_000
     second_out = run_demo()
     assert counts() == first
     assert "already loaded" in second_out
