@@ -85,15 +85,13 @@ class PlaceFilter(PageParams):
 def place_list(request: HttpRequest, filters: Query[PlaceFilter]) -> dict[str, Any]:
     actor = request_actor(request)
     institution = own_institution(actor)
-    places = Place.objects.select_related("site", "parent", "institution").filter(
-        institution=institution, active=True
-    )
+    places = (
+        selectors.place_search(institution=institution, q=filters.q)
+        if filters.q
+        else Place.objects.filter(institution=institution, active=True)
+    ).select_related("site", "parent", "institution")
     if filters.parent:
         places = places.filter(parent=access_place(actor, filters.parent))
-    if filters.q:
-        places = places.filter(
-            pk__in=selectors.place_search(institution=institution, q=filters.q, limit=10_000).values("pk")
-        )
     if not actor.can("core.view_place"):
         places = places.none()
     return paginate(request, places.order_by("path"), filters, place_out)

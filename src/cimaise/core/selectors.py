@@ -55,9 +55,10 @@ def tokens_of(*, user_id: int) -> QuerySet[ApiToken]:
     return ApiToken.objects.filter(user_id=user_id).order_by("-created_at")
 
 
-def place_search(*, institution: Institution, q: str, limit: int = 50) -> QuerySet[Place]:
+def place_search(*, institution: Institution, q: str) -> QuerySet[Place]:
+    """Active places whose code or name contains ``q``, or whose barcode is ``q``; unsliced."""
     return (
         Place.objects.filter(institution=institution, active=True)
         .filter(Q(code__icontains=q) | Q(name__icontains=q) | Q(barcode=q))
-        .order_by("path")[:limit]
+        .order_by("path")
     )

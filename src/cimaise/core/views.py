@@ -37,7 +37,7 @@ def places(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "").strip()[:100]
     context = {
         "q": q,
-        "results": selectors.place_search(institution=institution, q=q) if q else None,
+        "results": selectors.place_search(institution=institution, q=q)[:50] if q else None,
         "sites": [
             (summary, selectors.place_children(institution=institution, parent=None, site=summary.site))
             for summary in selectors.site_summaries(institution=institution)
