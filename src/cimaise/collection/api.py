@@ -14,6 +14,8 @@ from cimaise.collection.selectors import work_search
 from cimaise.core.access import access_place, own_institution
 from cimaise.core.auth import request_actor
 from cimaise.core.pagination import PageParams, page_schema, paginate
+from cimaise.moves.models import Status
+from cimaise.moves.selectors import work_ids_with_status, work_states
 
 router = Router(tags=["collection"])
 
@@ -44,7 +46,8 @@ def _place(place: Any) -> dict[str, str] | None:
     return None if place is None else {"code": place.code, "uri": place.uri, "name": place.name}
 
 
-def work_out(work: Work) -> dict[str, Any]:
+def work_out(work: Work, state: Any = None) -> dict[str, Any]:
+    """A work; ``state`` is its custody state (``moves.selectors.work_states``), if any."""
     return {
         "uri": work.uri,
         "inventory": work.inventory,
@@ -52,8 +55,8 @@ def work_out(work: Work) -> dict[str, Any]:
         "department": work.department,
         "artist": work.artist,
         "date": work.date_text,
-        "status": None,
-        "place": None,
+        "status": (state.status or None) if state is not None else None,
+        "place": _place(state.place) if state is not None else None,
         "normal_place": _place(work.normal_place),
         "dimensions_cm": [work.height_cm, work.width_cm, work.depth_cm],
         "weight_kg": work.weight_kg,
@@ -66,6 +69,7 @@ class WorkFilter(PageParams):
     q: str = Field("", max_length=100, description="inventory number, barcode, title or artist")
     department: Department | None = None
     place: str | None = Field(None, max_length=64, description="a place code: works normally there or below")
+    status: Status | None = Field(None, description="custody status")
 
 
 @router.get("/works", response=page_schema(WorkOut), summary="Works of the caller's institution")
@@ -76,11 +80,17 @@ def work_list(request: HttpRequest, filters: Query[WorkFilter]) -> dict[str, Any
     works = work_search(
         institution=institution, q=filters.q.strip(), department=filters.department or "", place=place
     )
+    if filters.status:
+        works = works.filter(pk__in=work_ids_with_status(institution, filters.status))
     if not actor.can("collection.view_work"):
         works = works.none()
-    return paginate(request, works, filters, work_out)
+    page = paginate(request, works, filters, lambda work: work)
+    states = work_states(institution, [work.pk for work in page["items"]])
+    page["items"] = [work_out(work, states.get(work.pk)) for work in page["items"]]
+    return page
 
 
 @router.get("/works/{inventory}", response=WorkOut, summary="One work")
 def work_detail(request: HttpRequest, inventory: str) -> dict[str, Any]:
-    return work_out(access_work(request_actor(request), inventory))
+    work = access_work(request_actor(request), inventory)
+    return work_out(work, work_states(work.institution, [work.pk]).get(work.pk))

@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "cimaise.core",
     "cimaise.ledger",
     "cimaise.collection",
+    "cimaise.moves",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -165,4 +166,6 @@ LOGGING = {
 CIMAISE: dict[str, Any] = {
     "INSTITUTION": env_str("CIMAISE_INSTITUTION", "louvre"),
     "TOKEN_LAST_USED_RESOLUTION_SECONDS": 60,
+    # How far in the future an EPCIS eventTime may be (handheld clocks drift).
+    "EPCIS_CLOCK_SKEW_SECONDS": env_int("CIMAISE_EPCIS_CLOCK_SKEW_SECONDS", default=300, minimum=0),
 }

@@ -1,0 +1,28 @@
+"""Gates through which views and handlers obtain custody objects."""
+
+from __future__ import annotations
+
+from cimaise.core.access import own_institution, require_permission
+from cimaise.core.actors import Actor
+from cimaise.core.errors import NotFound
+from cimaise.moves.models import Anomaly, Convoy
+
+
+def access_anomaly(actor: Actor, anomaly_id: int) -> Anomaly:
+    institution = own_institution(actor)
+    anomaly = (
+        Anomaly.objects.select_related("institution").filter(institution=institution, pk=anomaly_id).first()
+    )
+    if anomaly is None:
+        raise NotFound("no such anomaly", field="anomaly")
+    require_permission(actor, "moves.view_anomaly")
+    return anomaly
+
+
+def access_convoy(actor: Actor, code: str) -> Convoy:
+    institution = own_institution(actor)
+    convoy = Convoy.objects.select_related("institution").filter(institution=institution, code=code).first()
+    if convoy is None:
+        raise NotFound(f"no convoy {code!r}", field="code")
+    require_permission(actor, "moves.view_convoy")
+    return convoy

@@ -1,0 +1,216 @@
+"""Custody projections in the database: load what the fold needs, run it, write its result.
+
+``project`` runs inside the capture transaction for the objects a batch touches (and everything
+ever inside them, and everything they were ever inside); ``rebuild`` empties the custody tables
+and replays every custody fact. Both go through the same fold, so they agree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from django.db.models import Q
+
+from cimaise.collection.models import Work
+from cimaise.core.models import Institution, Place
+from cimaise.moves.models import Assignment, Containment, CustodyEvent, EventObject, ObjectState, Presence
+from cimaise.moves.projector import Detected, EventRow, Fold, Geography, ObjState
+from cimaise.moves.uris import parse_identifier
+
+CHUNK = 900  # below SQLite's default limit on query parameters
+
+
+def chunks(items: Iterable[Any], size: int = CHUNK) -> Iterator[list[Any]]:
+    batch: list[Any] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+Links = list[tuple[str, str]]  # (parent, child) pairs named by the batch's aggregation events
+
+
+def _inside(institution: Institution, uris: set[str], since: dt.datetime | None, links: Links) -> set[str]:
+    """Objects inside these at ``since`` or later (all of them when ``since`` is None)."""
+    found = {child for parent, child in links if parent in uris}
+    for batch in chunks(sorted(uris)):
+        rows = Containment.objects.filter(institution=institution, parent__in=batch)
+        if since is not None:
+            rows = rows.filter(Q(until__isnull=True) | Q(until__gt=since))
+        found.update(rows.values_list("child", flat=True))
+    return found - uris
+
+
+def _around(institution: Institution, uris: set[str], links: Links) -> set[str]:
+    """Every container these objects were ever in."""
+    found = {parent for parent, child in links if child in uris}
+    for batch in chunks(sorted(uris)):
+        rows = Containment.objects.filter(institution=institution, child__in=batch)
+        found.update(rows.values_list("parent", flat=True))
+    return found - uris
+
+
+def closure(institution: Institution, uris: set[str], *, since: dt.datetime | None, links: Links) -> set[str]:
+    """The objects whose state events at ``since`` or later on these objects can change (everything
+    inside them from then on), plus every container of those, whose events the fold replays."""
+    down, frontier = set(uris), set(uris)
+    while frontier:
+        frontier = _inside(institution, frontier, since, links) - down
+        down |= frontier
+    everything, frontier = set(down), set(down)
+    while frontier:
+        frontier = _around(institution, frontier, links) - everything
+        everything |= frontier
+    return everything
+
+
+def _event_rows(institution: Institution, uris: set[str], new: set[int]) -> list[EventRow]:
+    pks: set[int] = set()
+    for batch in chunks(sorted(uris)):
+        pks.update(
+            EventObject.objects.filter(institution=institution, uri__in=batch).values_list(
+                "event_id", flat=True
+            )
+        )
+    return list(event_rows(sorted(pks), new))
+
+
+def event_rows(pks: list[int], new: set[int]) -> Iterator[EventRow]:
+    """The fold's view of these events, retracted ones left out."""
+    for batch in chunks(pks):
+        named: dict[int, list[tuple[str, str]]] = {}
+        for event_pk, uri, role in EventObject.objects.filter(event_id__in=batch).values_list(
+            "event_id", "uri", "role"
+        ):
+            named.setdefault(event_pk, []).append((uri, role))
+        fields = ("pk", "event_id", "event_type", "action", "biz_step", "disposition", "event_time")
+        fields += ("place_id", "seen_place_id", "biz_location", "biz_transaction", "who")  # type: ignore[assignment]
+        events = CustodyEvent.objects.filter(pk__in=batch, retracted=False, is_declaration=False)
+        for values in events.values_list(*fields):
+            yield _row(values, named.get(values[0], []), new)
+
+
+def _row(values: tuple[Any, ...], named: list[tuple[str, str]], new: set[int]) -> EventRow:
+    pk, event_id, kind, action, step, disposition, when, place, seen, location, transaction, who = values
+    return EventRow(
+        pk=pk,
+        event_id=event_id,
+        type=kind,
+        action=action,
+        biz_step=step,
+        disposition=disposition,
+        event_time=when,
+        place=place,
+        seen_at=seen,
+        has_location=bool(location),
+        parent=next((uri for uri, role in named if role == EventObject.Role.PARENT), ""),
+        epcs=tuple(uri for uri, role in named if role != EventObject.Role.PARENT),
+        convoy=transaction if transaction.startswith("urn:cimaise:convoy:") else "",
+        who=who,
+        new=pk in new,
+    )
+
+
+def geography(institution: Institution) -> Geography:
+    rows = Place.objects.filter(institution=institution).values_list(
+        "pk", "site_id", "site__latitude", "site__longitude"
+    )
+    return Geography(
+        sites={
+            pk: (site, float(lat), float(lon)) if lat is not None and lon is not None else None
+            for pk, site, lat, lon in rows
+        }
+    )
+
+
+def work_ids_of(institution: Institution, uris: Iterable[str]) -> dict[str, int]:
+    by_inventory = {}
+    for uri in uris:
+        identifier = parse_identifier(uri)
+        if identifier.kind == "work" and identifier.institution == institution.code:
+            by_inventory[identifier.key] = uri
+    found: dict[str, int] = {}
+    for batch in chunks(sorted(by_inventory)):
+        for pk, inventory in Work.objects.filter(institution=institution, inventory__in=batch).values_list(
+            "pk", "inventory"
+        ):
+            found[by_inventory[inventory]] = pk
+    return found
+
+
+def targeted_of(work_ids: dict[str, int]) -> set[str]:
+    uri_of = {pk: uri for uri, pk in work_ids.items()}
+    targeted: set[str] = set()
+    for batch in chunks(sorted(uri_of)):
+        assigned = Assignment.objects.filter(programme__active=True, work_id__in=batch)
+        targeted.update(uri_of[pk] for pk in assigned.values_list("work_id", flat=True))
+    return targeted
+
+
+def project(
+    institution: Institution, uris: set[str], *, new: set[int], since: dt.datetime | None, links: Links
+) -> list[Detected]:
+    """Recompute the custody state of these objects (and their closure) from their events;
+    ``new`` are the events whose anomalies are reported, ``since`` the earliest of them."""
+    objects = closure(institution, uris, since=since, links=links)
+    work_ids = work_ids_of(institution, objects)
+    fold = Fold(objects, geography=geography(institution), targeted=targeted_of(work_ids))
+    fold.run(_event_rows(institution, objects, new))
+    write_states(institution, fold.states.values(), work_ids)
+    return fold.detected
+
+
+def write_states(institution: Institution, states: Iterable[ObjState], work_ids: dict[str, int]) -> int:
+    """Replace the rows of these objects; returns how many objects were written."""
+    states = list(states)
+    for batch in chunks([s.uri for s in states]):
+        ObjectState.objects.filter(institution=institution, uri__in=batch).delete()
+        Containment.objects.filter(institution=institution, child__in=batch).delete()
+        Presence.objects.filter(institution=institution, uri__in=batch).delete()
+    states = [s for s in states if s.last_event is not None]  # every event retracted: no state
+    ObjectState.objects.bulk_create((_state_row(institution, s, work_ids) for s in states), batch_size=1000)
+    Containment.objects.bulk_create(
+        (
+            Containment(institution=institution, child=s.uri, parent=parent, since=since, until=until)
+            for s in states
+            for parent, since, until in s.containment
+        ),
+        batch_size=1000,
+    )
+    Presence.objects.bulk_create(
+        (
+            Presence(institution=institution, uri=s.uri, place_id=place, since=since, until=until)
+            for s in states
+            for place, since, until in s.presence
+        ),
+        batch_size=1000,
+    )
+    return len(states)
+
+
+def _state_row(institution: Institution, state: ObjState, work_ids: dict[str, int]) -> ObjectState:
+    # states without events are skipped by the caller
+    assert state.last_event_time is not None and state.last_event is not None  # noqa: S101
+    return ObjectState(
+        institution=institution,
+        uri=state.uri,
+        kind=state.uri.split(":")[2] if state.uri.startswith("urn:cimaise:") else "external",
+        work_id=work_ids.get(state.uri),
+        status=state.status,
+        place_id=state.place,
+        container=state.container,
+        crate=state.crate,
+        convoy=state.convoy,
+        inspected_at=state.inspected_at,
+        last_event_time=state.last_event_time,
+        last_event_id=state.last_event,
+        last_seen_at=state.last_seen_at,
+        last_seen_place_id=state.last_seen_place,
+        last_seen_by=state.last_seen_by,
+    )
