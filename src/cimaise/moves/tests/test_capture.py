@@ -3,10 +3,12 @@ declarations, bad input, authorization."""
 
 from __future__ import annotations
 
+import io
 import json
 from typing import Any
 
 import pytest
+from django.core.management import call_command
 from django.test import Client
 
 from cimaise.core.tests.personas import Cast
@@ -163,9 +165,7 @@ def test_late_events_are_projected_in_event_time_and_rebuild_agrees(cast: Cast, 
     ObjectState.objects.all().delete()
     Containment.objects.all().delete()
     Presence.objects.all().delete()
-    from cimaise.moves.rebuild import rebuild_custody
-
-    rebuild_custody()
+    call_command("ledger", "rebuild", stdout=io.StringIO())
     assert custody_snapshot() == late
 
 
