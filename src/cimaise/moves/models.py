@@ -242,6 +242,7 @@ class ObjectState(models.Model):
     crate = models.CharField(max_length=300, blank=True, help_text=_("The last crate it was packed in."))
     convoy = models.CharField(max_length=300, blank=True, help_text=_("The last convoy it travelled with."))
     inspected_at = models.DateTimeField(null=True)
+    departed = models.BooleanField(default=False, help_text=_("Has left since it was last stored."))
     last_event_time = models.DateTimeField()
     last_event = models.ForeignKey(
         CustodyEvent, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False

@@ -154,10 +154,95 @@ def targeted_of(work_ids: dict[str, int]) -> set[str]:
 
 
 def project(
-    institution: Institution, uris: set[str], *, new: set[int], since: dt.datetime | None, links: Links
+    institution: Institution,
+    uris: set[str],
+    *,
+    new: set[int],
+    since: dt.datetime,
+    links: Links,
+    retracted: bool = False,
 ) -> list[Detected]:
-    """Recompute the custody state of these objects (and their closure) from their events;
-    ``new`` are the events whose anomalies are reported, ``since`` the earliest of them."""
+    """Bring the custody state of these objects (and what they hold) up to date with the ``new``
+    events, the earliest at ``since``; anomalies are reported for the new events only.
+
+    When every object's last event is older than ``since`` (events arriving in order), the fold
+    resumes from the stored states and applies only the new events; otherwise (late events,
+    retractions) it replays every event of the objects and of their containers.
+    """
+    inside = _down(institution, uris, since, links)
+    resumed = None if retracted else _resumable(institution, inside, since)
+    if resumed is not None:
+        return _project_incrementally(institution, inside, resumed, new)
+    return _project_fully(institution, uris, new=new, since=since, links=links)
+
+
+def _down(institution: Institution, uris: set[str], since: dt.datetime, links: Links) -> set[str]:
+    down, frontier = set(uris), set(uris)
+    while frontier:
+        frontier = _inside(institution, frontier, since, links) - down
+        down |= frontier
+    return down
+
+
+def _resumable(institution: Institution, uris: set[str], since: dt.datetime) -> list[ObjState] | None:
+    """The stored states of these objects, if none has an event at or after ``since``."""
+    rows: list[ObjectState] = []
+    for batch in chunks(sorted(uris)):
+        rows += ObjectState.objects.filter(institution=institution, uri__in=batch)
+    if any(row.last_event_time >= since for row in rows):
+        return None
+    return [_resume(row) for row in rows]
+
+
+def _resume(row: ObjectState) -> ObjState:
+    state = ObjState(
+        uri=row.uri, status=row.status, place=row.place_id, container=row.container, crate=row.crate,
+        convoy=row.convoy, inspected_at=row.inspected_at, departed=row.departed,
+        last_event_time=row.last_event_time, last_event=row.last_event_id, last_seen_at=row.last_seen_at,
+        last_seen_place=row.last_seen_place_id, last_seen_by=row.last_seen_by, kept=1,
+    )  # fmt: skip
+    state.containment = [[row.container, None, None]] if row.container else [[None, None, "closed"]]
+    state.presence = [[row.place_id, None, None]] if row.place_id is not None else [[None, None, "closed"]]
+    return state
+
+
+def _project_incrementally(
+    institution: Institution, objects: set[str], resumed: list[ObjState], new: set[int]
+) -> list[Detected]:
+    work_ids = work_ids_of(institution, objects)
+    fold = Fold(objects, geography=geography(institution), targeted=targeted_of(work_ids), resume=resumed)
+    fold.run(event_rows(sorted(new), new))
+    touched = [s for s in fold.states.values() if s.last_event is not None]
+    for batch in chunks([s.uri for s in touched]):
+        ObjectState.objects.filter(institution=institution, uri__in=batch).delete()
+    ObjectState.objects.bulk_create((_state_row(institution, s, work_ids) for s in touched), batch_size=1000)
+    _close_kept(institution, touched)
+    _insert_intervals(institution, touched)
+    return fold.detected
+
+
+def _close_kept(institution: Institution, states: list[ObjState]) -> None:
+    """Close the stored open intervals the new events ended (grouped by end time)."""
+    ended: dict[tuple[str, dt.datetime], list[str]] = {}
+    for state in states:
+        for name, rows in (("containment", state.containment), ("presence", state.presence)):
+            if state.kept and rows[0][0] is not None and rows[0][2] is not None:
+                ended.setdefault((name, rows[0][2]), []).append(state.uri)
+    for (name, until), uris in ended.items():
+        for batch in chunks(uris):
+            if name == "containment":
+                Containment.objects.filter(
+                    institution=institution, child__in=batch, until__isnull=True
+                ).update(until=until)
+            else:
+                Presence.objects.filter(institution=institution, uri__in=batch, until__isnull=True).update(
+                    until=until
+                )
+
+
+def _project_fully(
+    institution: Institution, uris: set[str], *, new: set[int], since: dt.datetime, links: Links
+) -> list[Detected]:
     objects = closure(institution, uris, since=since, links=links)
     work_ids = work_ids_of(institution, objects)
     fold = Fold(objects, geography=geography(institution), targeted=targeted_of(work_ids))
@@ -175,11 +260,17 @@ def write_states(institution: Institution, states: Iterable[ObjState], work_ids:
         Presence.objects.filter(institution=institution, uri__in=batch).delete()
     states = [s for s in states if s.last_event is not None]  # every event retracted: no state
     ObjectState.objects.bulk_create((_state_row(institution, s, work_ids) for s in states), batch_size=1000)
+    _insert_intervals(institution, states)
+    return len(states)
+
+
+def _insert_intervals(institution: Institution, states: list[ObjState]) -> None:
+    """The intervals not stored yet (all of them, unless the state was resumed)."""
     Containment.objects.bulk_create(
         (
             Containment(institution=institution, child=s.uri, parent=parent, since=since, until=until)
             for s in states
-            for parent, since, until in s.containment
+            for parent, since, until in s.containment[s.kept :]
         ),
         batch_size=1000,
     )
@@ -187,11 +278,10 @@ def write_states(institution: Institution, states: Iterable[ObjState], work_ids:
         (
             Presence(institution=institution, uri=s.uri, place_id=place, since=since, until=until)
             for s in states
-            for place, since, until in s.presence
+            for place, since, until in s.presence[s.kept :]
         ),
         batch_size=1000,
     )
-    return len(states)
 
 
 def _state_row(institution: Institution, state: ObjState, work_ids: dict[str, int]) -> ObjectState:
@@ -213,4 +303,5 @@ def _state_row(institution: Institution, state: ObjState, work_ids: dict[str, in
         last_seen_at=state.last_seen_at,
         last_seen_place_id=state.last_seen_place,
         last_seen_by=state.last_seen_by,
+        departed=state.departed,
     )

@@ -81,6 +81,7 @@ class ObjState:
     last_seen_by: str = ""
     containment: list[list[Any]] = field(default_factory=list)  # [parent, since, until]
     presence: list[list[Any]] = field(default_factory=list)  # [place, since, until]
+    kept: int = 0  # resumed from the database: the first interval of each list is already stored
 
 
 @dataclass(frozen=True)
@@ -114,9 +115,20 @@ def _haversine(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 class Fold:
     """Replays events over a closed set of objects (see ``projection.closure``)."""
 
-    def __init__(self, objects: Iterable[str], *, geography: Geography, targeted: set[str]) -> None:
+    def __init__(
+        self,
+        objects: Iterable[str],
+        *,
+        geography: Geography,
+        targeted: set[str],
+        resume: Iterable[ObjState] = (),
+    ) -> None:
         self.states = {uri: ObjState(uri) for uri in objects}
         self.contents: dict[str, set[str]] = defaultdict(set)
+        for state in resume:  # the incremental path starts from the stored states
+            self.states[state.uri] = state
+            if state.container:
+                self.contents[state.container].add(state.uri)
         self.geography = geography
         self.targeted = targeted
         self.detected: list[Detected] = []

@@ -102,9 +102,9 @@ def _record(institution: Institution, fresh: list[ParsedEvent], who: str, now: d
     links = [(e.parent, child) for e in fresh if e.type == "AggregationEvent" for child in e.epcs]
     uris = touched | {uri for e in fresh for uri in ([e.parent] if e.parent else []) + e.epcs}
     detected = _unknown(fresh, unknown)
-    detected += project(
-        institution, uris, new={r.pk for r in rows}, since=min(e.event_time for e in fresh), links=links
-    )
+    since = min(e.event_time for e in fresh)
+    new = {r.pk for r in rows}
+    detected += project(institution, uris, new=new, since=since, links=links, retracted=bool(touched))
     detected += shelf_checks(institution, rows)
     anomalies_record(institution, detected, actor=who, now=now)
 

@@ -214,3 +214,23 @@ def test_a_registrar_of_another_institution_cannot_touch_our_works(cast: Cast, t
     mine = cast.registrar_a.client().get("/api/v1/epcis/events", {"MATCH_epc": transfer.work(0)}).json()
     listed = [e["eventID"] for e in mine["epcisBody"]["queryResults"]["resultsBody"]["eventList"]]
     assert listed and set(listed) <= set(ours.event_ids)
+
+
+def test_events_arriving_in_order_only_apply_the_new_events(
+    cast: Cast, transfer: Transfer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cimaise.moves import projection
+
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("an in-order event should not replay the history")
+
+    monkeypatch.setattr(projection, "_project_fully", refuse)
+    for event in full_journey(transfer):
+        custody_capture(actor=cast.registrar_a.actor, payload=[event])
+    work = state(transfer.work(0))
+    assert (work.status, work.place) == (Status.STORED, transfer.ccl_shelf)
+    places = list(
+        Presence.objects.filter(uri=transfer.work(0)).order_by("since").values_list("place__code", "until")
+    )
+    assert [code for code, _ in places] == ["PAL-DEN-R1-S1", "CCL-DOCK", "CCL-Z1-S1"]
+    assert places[0][1] is not None and places[-1][1] is None
