@@ -6,12 +6,14 @@ as web URIs, GS1 keys as constrained canonical GS1 Digital Link URIs, lists sort
 extension names expanded with their namespaces), concatenated without separators. ``eventID``,
 ``recordTime``, ``errorDeclaration`` and ``certificationInfo`` do not take part.
 
-Where the standard's text leaves room, this module does what the GS1 reference implementation
-(``epcis-event-hash-generator`` 1.9.3) does, so that both give the same ID for the same event:
-``parentID`` precedes ``epcList``; ``bizTransactionList``, ``sourceList``, ``destinationList`` and
-``ilmd`` are sorted together with the user extensions at the end; ``type`` precedes the
-identifier in those lists. It departs from the reference only where the reference is
-non-deterministic or lossy; the tests list those cases.
+An ID is only useful if a partner computes the same one, so the field order is the one of GS1's
+reference implementation (``epcis-event-hash-generator`` 1.9.3), which differs from the table in
+the standard: ``parentID`` before ``epcList``; ``bizTransactionList``, ``sourceList``,
+``destinationList`` and ``ilmd`` sorted in with the user extensions at the end; ``type`` before
+the identifier in a transaction, source or destination. We part from the reference where it is
+lossy or depends on the input's spelling: exact decimals, ``true``/``false``, half-up rounding of
+timestamps, ``type`` first whatever the JSON key order, ``gs1:``/``cbv:``/``epcis:`` CURIEs
+always expanded, percent-encoded Digital Link URIs and 12-digit-prefix GRAIs still converted.
 """
 
 from __future__ import annotations
@@ -90,7 +92,7 @@ def prehash_string(event: Mapping[str, Any], *, context: Mapping[str, str] | Non
     rest = [
         entry
         for key, value in event.items()
-        if key not in _EVENT_FIELDS and key not in _EVENT_IGNORED and key not in _SKIPPED
+        if key not in _EVENT_FIELDS and key not in _EVENT_IGNORED and not _skipped(key)
         for entry in _tail_entries(key, value, names)
     ]
     return f"eventType={kind.strip()}" + "".join(ordered) + "".join(sorted(rest))
@@ -103,6 +105,11 @@ def _namespaces(context: Mapping[str, str] | None, embedded: Any) -> dict[str, s
         if isinstance(entry, Mapping):
             declared.update({k: v for k, v in entry.items() if isinstance(k, str) and isinstance(v, str)})
     return declared | _STANDARD_PREFIXES
+
+
+def _skipped(key: str) -> bool:
+    """JSON-LD and comment keys, which are no event data."""
+    return key in _SKIPPED or key.startswith("@xmlns")
 
 
 def _tail_entries(key: str, value: Any, names: Names) -> list[str]:
@@ -302,12 +309,14 @@ def _itip(parts: list[str]) -> str | None:
     return gtin + pieces if gtin and _fits(r"[0-9]{4}", pieces) else None
 
 
-def _pattern(build: Callable[[list[str]], str | None]) -> Callable[[list[str]], str | None]:
+_Build = Callable[[list[str]], str | None]
+
+
+def _pattern(build: _Build) -> _Build:
     """An EPC pattern URI whose last component is ``*``: the class it denotes."""
     return lambda parts: build(parts[:-1]) if parts[-1] == "*" else None
 
 
-_Build = Callable[[list[str]], str | None]
 _EPC_SCHEMES: dict[str, tuple[int, _Build]] = {
     "id:sgtin": (3, lambda p: _link("/01/", _gtin(p), "/21/", _component(p[2], 20))),
     "id:sscc": (2, lambda p: _link("/00/", _keyed(p[0], p[1], 17, indicator_first=True))),
@@ -432,7 +441,7 @@ def _extensions(value: Mapping[str, Any], known: Container[str], names: Names) -
     return [
         entry
         for key, item in value.items()
-        if key not in known and key not in _SKIPPED and not key.startswith("@xmlns")
+        if key not in known and not _skipped(key)
         for entry in _generic(_expand_key(key, names), item, names)
     ]
 
