@@ -239,17 +239,18 @@ def _units(tree: _Tree, room: Place, units: int, shelves: int) -> None:
 def load_places(ctx: DemoContext) -> None:
     louvre = Institution.objects.get(code="louvre")
     palace = _Tree(Site.objects.get(institution=louvre, code="PAL"))
-    rooms, units, shelves = (12, 4, 4) if ctx.full else (2, 2, 3)
-    for wing, wname in ctx.progress(PALACE_WINGS, desc="palace reserves"):
+    # full: the 68 reserves the transfer programme empties (23 + 23 + 22 rooms)
+    rooms, units, shelves = ((23, 23, 22), 6, 5) if ctx.full else ((2, 2, 2), 2, 3)
+    for (wing, wname), wing_rooms in ctx.progress(list(zip(PALACE_WINGS, rooms)), desc="palace reserves"):
         building = palace.add(f"PAL-{wing}", f"Aile {wname}", Place.Kind.BUILDING, None)
         level = palace.add(f"PAL-{wing}-N2", f"{wname}, niveau -2", Place.Kind.LEVEL, building)
-        for r in range(1, rooms + 1):
+        for r in range(1, wing_rooms + 1):
             room = palace.add(f"{level.code}-R{r:02d}", f"Réserve {wing} {r}", Place.Kind.ROOM, level)
             _units(palace, room, units, shelves)
     ccl = _Tree(Site.objects.get(institution=louvre, code="CCL"))
     building = ccl.add("CCL-B1", "Bâtiment principal", Place.Kind.BUILDING, None)
     level = ccl.add("CCL-B1-L0", "Rez-de-chaussée", Place.Kind.LEVEL, building)
-    units, shelves = (60, 8) if ctx.full else (4, 5)
+    units, shelves = (200, 8) if ctx.full else (8, 6)
     for zone, zname in ctx.progress(CCL_ZONES, desc="conservation centre"):
         room = ccl.add(f"CCL-{zone}", zname, Place.Kind.ROOM, level)
         _units(ccl, room, units, shelves)

@@ -1,0 +1,426 @@
+"""The demo transfer programme: every work gets a target shelf at the conservation centre; the
+first half has already travelled (stock-take, condition check, packing, loading, departure,
+arrival, unloading, acclimatisation, unpacking, shelving, all as EPCIS events through the capture
+service); the next convoy is being packed. A few real-life slips leave anomalies to resolve."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.db import transaction
+
+from cimaise.collection.models import Work
+from cimaise.core.demo import DemoContext, DemoLoader, register_loader
+from cimaise.core.models import Institution, Place
+from cimaise.moves.epcis import parse_payload
+from cimaise.moves.models import Assignment, Convoy, ConvoyItem, Crate, Programme, Vehicle
+from cimaise.moves.services import custody_capture_unchecked
+
+PARIS = ZoneInfo("Europe/Paris")
+FIRST_DEPARTURE = dt.datetime(2019, 10, 7, 7, 0, tzinfo=PARIS)
+STOCK_TAKE = dt.datetime(2019, 9, 2, 9, 0, tzinfo=PARIS)
+PAUSE = (dt.date(2020, 3, 16), dt.date(2020, 6, 1))  # the 2020 stop
+DEPARTURE_DAYS = (0, 1, 3, 4)  # Monday, Tuesday, Thursday, Friday: about four trucks a week
+CONVOY_SIZE = 700
+PER_CRATE = 10
+HEADROOM = Decimal("0.85")
+ZONES = {"PEI": "Z1", "SCU": "Z2", "OA": "Z3", "AI": "Z3", "AE": "Z4", "AO": "Z4", "AGER": "Z4", "HL": "Z4"}
+ZONES["AG"] = "Z5"
+TRUCKS = ("GT-201-LV", "GT-202-LV", "GT-203-LV", "GT-204-LV")
+ACCLIMATISING = "urn:cimaise:bizstep:acclimatising"
+
+
+@dataclass
+class Slot:
+    """A shelf (or, for a work no shelf takes, a storage unit) and the room left on it."""
+
+    place: Place
+    load: Decimal
+    volume: Decimal | None
+
+
+@dataclass
+class Item:
+    work_id: int
+    uri: str
+    department: str
+    weight: Decimal
+    volume: Decimal
+    source: int
+    room: str
+
+
+def _slots(louvre: Institution) -> tuple[dict[str, list[Slot]], list[Slot]]:
+    shelves: dict[str, list[Slot]] = defaultdict(list)
+    units: list[Slot] = []
+    places = Place.objects.filter(institution=louvre, site__code="CCL").select_related(
+        "institution", "parent"
+    )
+    for place in places.order_by("path"):
+        parts = place.path.split("/")  # site/building/level/room/unit/shelf
+        zone = parts[3] if len(parts) > 3 else ""
+        if zone == "CCL-Z6":
+            continue  # quarantine and acclimatisation: never a target
+        if place.kind == Place.Kind.SHELF:
+            volume = place.volume_litres
+            shelves[zone.removeprefix("CCL-")].append(
+                Slot(
+                    place,
+                    (place.load_limit_kg or Decimal(0)) * HEADROOM,
+                    volume * HEADROOM if volume else None,
+                )
+            )
+        elif place.kind == Place.Kind.UNIT:
+            units.append(Slot(place, (place.load_limit_kg or Decimal(0)) * HEADROOM, None))
+    return shelves, units
+
+
+def _fits(slot: Slot, item: Item) -> bool:
+    return item.weight <= slot.load and (slot.volume is None or item.volume <= slot.volume)
+
+
+def _take(slot: Slot, item: Item) -> Place:
+    slot.load -= item.weight
+    if slot.volume is not None:
+        slot.volume -= item.volume
+    return slot.place
+
+
+class Planner:
+    """Next-fit per zone (a department stays together), overflowing into the other zones; a work
+    too big for any shelf goes to a storage unit."""
+
+    def __init__(self, shelves: dict[str, list[Slot]], units: list[Slot]) -> None:
+        self.shelves, self.units = shelves, units
+        self.cursor = dict.fromkeys(shelves, 0)
+
+    def target(self, item: Item) -> Place | None:
+        preferred = ZONES.get(item.department, "Z4")
+        for zone in sorted(self.shelves, key=lambda z: (z != preferred, z)):
+            slots = self.shelves[zone]
+            while self.cursor[zone] < len(slots):
+                slot = slots[self.cursor[zone]]
+                if _fits(slot, item):
+                    return _take(slot, item)
+                if slot.volume is not None and slot.volume > 50 and item.volume > slot.volume:
+                    break  # a big work: try another zone before closing this shelf
+                self.cursor[zone] += 1
+        unit = next((u for u in self.units if _fits(u, item)), None)
+        return _take(unit, item) if unit is not None else None
+
+
+def _items(louvre: Institution) -> list[Item]:
+    rows = Work.objects.filter(institution=louvre, normal_place__isnull=False).order_by(
+        "normal_place__path", "pk"
+    )
+    fields = ("pk", "inventory", "department", "weight_kg", "height_cm", "width_cm", "depth_cm")
+    items = []
+    for pk, inventory, department, weight, h, w, d, source, room in rows.values_list(
+        *fields, "normal_place_id", "normal_place__parent__parent__code"
+    ).iterator(chunk_size=5000):
+        volume = (h or Decimal(1)) * (w or Decimal(1)) * (d or Decimal(1)) / 1000
+        uri = Work(institution=louvre, inventory=inventory).uri
+        items.append(Item(pk, uri, department, weight or Decimal("0.1"), volume, source, room))
+    return items
+
+
+def _events_in(events: list[dict[str, Any]], now: dt.datetime) -> Any:
+    document = {"@context": [], "type": "EPCISDocument", "epcisBody": {"eventList": events}}
+    return parse_payload(document, now=now, skew=dt.timedelta(0))
+
+
+def _capture(louvre: Institution, events: list[dict[str, Any]], who: str) -> None:
+    for start in range(0, len(events), 5000):
+        parsed = _events_in(events[start : start + 5000], dt.datetime.now(dt.UTC))
+        custody_capture_unchecked(institution=louvre, events=parsed, who=who)
+
+
+def _event(kind: str, step: str, when: dt.datetime, **fields: Any) -> dict[str, Any]:
+    action = fields.pop("action", "ADD" if kind == "AggregationEvent" else "OBSERVE")
+    offset = when.strftime("%z")
+    event = {"type": kind, "action": action, "bizStep": step, "eventTime": when.isoformat()}
+    event["eventTimeZoneOffset"] = f"{offset[:3]}:{offset[3:]}"
+    return event | fields
+
+
+def _loc(uri: str) -> dict[str, str]:
+    return {"id": uri}
+
+
+def _departures() -> Iterator[dt.datetime]:
+    day = FIRST_DEPARTURE
+    while True:
+        if day.weekday() in DEPARTURE_DAYS and not PAUSE[0] <= day.date() < PAUSE[1]:
+            yield day
+        day += dt.timedelta(days=1)
+
+
+@dataclass
+class Setting:
+    """What the convoy builder needs: the institution's URIs and the planned targets."""
+
+    louvre: Institution
+    uris: dict[int, str]  # place id → URI
+    room_uris: dict[str, str]  # room code → URI
+    targets: dict[int, Place]
+    crates: list[str]
+    dock: str
+
+
+def _inspect_and_pack(
+    s: Setting, items: list[Item], crates: list[str], day: dt.datetime, skip: int | None
+) -> list[dict[str, Any]]:
+    checked = [item.uri for i, item in enumerate(items) if i != skip]
+    events = [
+        _event(
+            "ObjectEvent",
+            "inspecting",
+            day - dt.timedelta(days=2, hours=-2, seconds=-40 * i),
+            epcList=[uri],
+            readPoint=_loc(s.room_uris[items[0].room]),
+            disposition="conformant",
+        )
+        for i, uri in enumerate(checked)
+    ]
+    for c, crate in enumerate(crates):
+        inside = items[c * PER_CRATE : (c + 1) * PER_CRATE]
+        when = day - dt.timedelta(days=1, hours=-3, minutes=-5 * c)
+        events.append(
+            _event(
+                "AggregationEvent",
+                "packing",
+                when,
+                parentID=crate,
+                childEPCs=[i.uri for i in inside],
+                bizLocation=_loc(s.room_uris[inside[0].room]),
+            )
+        )
+    return events
+
+
+def _travel(s: Setting, crates: list[str], truck: str, convoy: str, day: dt.datetime) -> list[dict[str, Any]]:
+    link = [{"type": "bol", "bizTransaction": convoy}]
+    climate = [
+        {
+            "sensorMetadata": {"time": (day + dt.timedelta(hours=h)).isoformat()},
+            "sensorReport": [
+                {"type": "Temperature", "value": 19.0 + h / 10, "uom": "CEL"},
+                {"type": "RelativeHumidity", "value": 52.0, "uom": "A93"},
+            ],
+        }
+        for h in (1, 2)
+    ]
+    return [
+        _event(
+            "AggregationEvent",
+            "loading",
+            day - dt.timedelta(hours=1),
+            parentID=truck,
+            childEPCs=crates,
+            bizTransactionList=link,
+        ),
+        _event(
+            "ObjectEvent",
+            "departing",
+            day,
+            epcList=[truck],
+            disposition="in_transit",
+            bizTransactionList=link,
+        ),
+        _event(
+            "ObjectEvent",
+            "arriving",
+            day + dt.timedelta(hours=3, minutes=15),
+            epcList=[truck],
+            bizLocation=_loc(s.dock),
+            readPoint=_loc(s.dock),
+            bizTransactionList=link,
+            sensorElementList=climate,
+        ),
+    ]
+
+
+def _receive(
+    s: Setting, items: list[Item], crates: list[str], truck: str, convoy: str, day: dt.datetime, slip: str
+) -> list[dict[str, Any]]:
+    link = [{"type": "bol", "bizTransaction": convoy}]
+    events = [
+        _event(
+            "AggregationEvent",
+            "unloading",
+            day + dt.timedelta(hours=3, minutes=45),
+            action="DELETE",
+            parentID=truck,
+            childEPCs=crates,
+            bizLocation=_loc(s.dock),
+            bizTransactionList=link,
+        ),
+        _event(
+            "ObjectEvent",
+            ACCLIMATISING,
+            day + dt.timedelta(hours=4),
+            epcList=crates,
+            bizLocation=_loc(s.dock),
+        ),
+    ]
+    for c, crate in enumerate(crates):
+        inside = items[c * PER_CRATE : (c + 1) * PER_CRATE]
+        when = day + dt.timedelta(days=1, hours=4, minutes=3 * c)
+        events.append(
+            _event(
+                "AggregationEvent",
+                "unpacking",
+                when,
+                action="DELETE",
+                parentID=crate,
+                childEPCs=[i.uri for i in inside],
+                bizLocation=_loc(s.dock),
+            )
+        )
+    return events + _store(s, items, day + dt.timedelta(days=2, hours=2), slip)
+
+
+def _store(s: Setting, items: list[Item], when: dt.datetime, slip: str) -> list[dict[str, Any]]:
+    by_shelf: dict[int, list[str]] = defaultdict(list)
+    for item in items:
+        by_shelf[s.targets[item.work_id].pk].append(item.uri)
+    shelves = sorted(by_shelf)
+    if slip == "wrong_shelf" and len(shelves) > 1:  # one work put on the neighbouring shelf
+        by_shelf[shelves[1]].append(by_shelf[shelves[0]].pop())
+    if slip == "unknown_label":  # a mis-keyed label read at shelving
+        by_shelf[shelves[0]].append(Work(institution=s.louvre, inventory="INV 999999").uri)
+    return [
+        _event(
+            "ObjectEvent",
+            "storing",
+            when + dt.timedelta(minutes=2 * i),
+            epcList=by_shelf[pk],
+            bizLocation=_loc(s.uris[pk]),
+            readPoint=_loc(s.uris[pk]),
+        )
+        for i, pk in enumerate(shelves)
+        if by_shelf[pk]
+    ]
+
+
+SLIPS = {0: "unknown_label", 1: "no_check", 2: "wrong_shelf"}  # teething troubles of the first convoys
+
+
+def _convoy(s: Setting, k: int, items: list[Item], day: dt.datetime, *, travelled: bool) -> None:
+    count = -(-len(items) // PER_CRATE)
+    crates = [s.crates[(k * count + c) % len(s.crates)] for c in range(count)]
+    truck_plate = TRUCKS[k % len(TRUCKS)]
+    convoy = Convoy.objects.create(
+        institution=s.louvre,
+        code=f"CV-{day:%Y%m%d}-{k + 1:03d}",
+        vehicle=Vehicle.objects.get(institution=s.louvre, plate=truck_plate),
+        programme=Programme.objects.get(institution=s.louvre, code="P-CCL"),
+        planned_departure=day,
+        origin=s.louvre.sites.get(code="PAL"),
+        destination=s.louvre.sites.get(code="CCL"),
+    )
+    crate_rows = {c.barcode: c for c in Crate.objects.filter(institution=s.louvre)}
+    ConvoyItem.objects.bulk_create(
+        ConvoyItem(
+            convoy=convoy, work_id=item.work_id, crate=crate_rows[crates[i // PER_CRATE].rsplit(":", 1)[1]]
+        )
+        for i, item in enumerate(items)
+    )
+    slip = SLIPS.get(k, "")
+    _capture(
+        s.louvre,
+        _inspect_and_pack(s, items, crates, day, 3 if slip == "no_check" else None),
+        "user:registrar",
+    )
+    if not travelled:
+        return
+    truck = Vehicle.objects.get(institution=s.louvre, plate=truck_plate).uri
+    _capture(s.louvre, _travel(s, crates, truck, convoy.uri, day), "user:escort")
+    _capture(s.louvre, _receive(s, items, crates, truck, convoy.uri, day, slip), "user:reception")
+
+
+def _stock_take(s: Setting, items: list[Item], ctx: DemoContext) -> None:
+    by_shelf: dict[int, list[str]] = defaultdict(list)
+    for item in items:
+        by_shelf[item.source].append(item.uri)
+    events = [
+        _event(
+            "ObjectEvent",
+            "cycle_counting",
+            STOCK_TAKE + dt.timedelta(minutes=2 * i),
+            epcList=uris,
+            bizLocation=_loc(s.uris[pk]),
+            readPoint=_loc(s.uris[pk]),
+        )
+        for i, (pk, uris) in enumerate(sorted(by_shelf.items()))
+    ]
+    for start in ctx.progress(range(0, len(events), 200), desc="stock-take", total=-(-len(events) // 200)):
+        _capture(s.louvre, events[start : start + 200], "user:registrar")
+
+
+def _setting(louvre: Institution, ctx: DemoContext) -> tuple[Setting, list[Item], list[Item]]:
+    """The crates, trucks and programme; every work's target; the works and the targeted ones."""
+    places = Place.objects.filter(institution=louvre).select_related("institution")
+    uris = {p.pk: p.uri for p in places}
+    rooms = {p.code: p.uri for p in places if p.kind == Place.Kind.ROOM}
+    pool = 400 if ctx.full else 150
+    Crate.objects.bulk_create(Crate(institution=louvre, barcode=f"CR{n:04d}") for n in range(1, pool + 1))
+    Vehicle.objects.bulk_create(
+        Vehicle(institution=louvre, plate=p, description="Semi-remorque, suspension pneumatique, 18–20 °C")
+        for p in TRUCKS
+    )
+    programme = Programme.objects.create(
+        institution=louvre, code="P-CCL", name="Transfert des réserves parisiennes vers le CCL"
+    )
+    items = _items(louvre)
+    planner = Planner(*_slots(louvre))
+    targets: dict[int, Place] = {}
+    for item in ctx.progress(items, desc="target shelves"):
+        target = planner.target(item)
+        if target is not None:
+            targets[item.work_id] = target
+    Assignment.objects.bulk_create(
+        (
+            Assignment(programme=programme, work_id=i.work_id, source_id=i.source, target=targets[i.work_id])
+            for i in items
+            if i.work_id in targets
+        ),
+        batch_size=2000,
+    )
+    crates = [Crate(institution=louvre, barcode=f"CR{n:04d}").uri for n in range(1, pool + 1)]
+    dock = Place.objects.get(institution=louvre, code="CCL-Z6").uri
+    return (
+        Setting(louvre, uris, rooms, targets, crates, dock),
+        items,
+        [i for i in items if i.work_id in targets],
+    )
+
+
+def load_transfer(ctx: DemoContext) -> None:
+    louvre = Institution.objects.get(code="louvre")
+    if Programme.objects.filter(institution=louvre, code="P-CCL").exists():
+        return
+    with transaction.atomic():
+        setting, everything, items = _setting(louvre, ctx)
+    _stock_take(setting, everything, ctx)
+    half = len(items) // 2
+    convoys = [items[start : min(start + CONVOY_SIZE, half)] for start in range(0, half, CONVOY_SIZE)]
+    following = items[half : half + CONVOY_SIZE]
+    days = _departures()
+    for k, chunk in ctx.progress(list(enumerate(convoys)), desc="convoys"):
+        _convoy(setting, k, chunk, next(days), travelled=True)
+    if following:
+        _convoy(setting, len(convoys), following, next(days), travelled=False)
+
+
+register_loader(
+    DemoLoader(
+        "moves.transfer", 60, load_transfer, "The transfer programme, half done, with its custody events"
+    )
+)
