@@ -51,6 +51,18 @@ def _lock_head() -> ChainHead:
     return head
 
 
+def ledger_lock() -> None:
+    """Take the chain-head lock now, inside the caller's transaction.
+
+    For services whose checks must see every commit that could precede theirs (e.g. "is this
+    eventID stored yet?"): every append takes this lock, so once held, nothing can be appended
+    concurrently until the caller commits.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("ledger_lock must run inside the caller's transaction")
+    _lock_head()
+
+
 def facts_append(drafts: Sequence[FactDraft], *, now: dt.datetime | None = None) -> list[Fact]:
     """Append facts in order, inside the caller's transaction, chaining each to the last.
 

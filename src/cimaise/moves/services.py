@@ -20,7 +20,7 @@ from cimaise.core.actors import Actor
 from cimaise.core.conf import setting
 from cimaise.core.errors import Conflict, InvalidInput
 from cimaise.core.models import Institution, Place
-from cimaise.ledger.services import FactDraft, facts_append
+from cimaise.ledger.services import FactDraft, facts_append, ledger_lock
 from cimaise.moves import facts
 from cimaise.moves.access import access_anomaly
 from cimaise.moves.anomalies import anomalies_for_events, anomalies_record, shelf_checks
@@ -66,6 +66,7 @@ def custody_capture_unchecked(
     now = now or timezone.now()
     ids = [event.event_id for event in events]
     with transaction.atomic(durable=True):
+        ledger_lock()  # a concurrent resend waits here, then finds its events stored
         fresh = _fresh(institution, events)
         if fresh:
             _record(institution, fresh, who, now)
