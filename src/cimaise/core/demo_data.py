@@ -226,13 +226,20 @@ SHELF_DIMS = {
     "load_limit_kg": Decimal("300.0"),
 }
 UNIT_DIMS = {"load_limit_kg": Decimal("1500.0")}
+# the conservation centre's heavy-duty racks
+CCL_SHELF_DIMS = {
+    "inner_width_cm": Decimal("250.0"),
+    "inner_depth_cm": Decimal("100.0"),
+    "inner_height_cm": Decimal("80.0"),
+    "load_limit_kg": Decimal("600.0"),
+}
 
 
-def _units(tree: _Tree, room: Place, units: int, shelves: int) -> None:
+def _units(tree: _Tree, room: Place, units: int, shelves: int, dims: dict[str, Decimal] = SHELF_DIMS) -> None:
     for u in range(1, units + 1):
         unit = tree.add(f"{room.code}-U{u:02d}", f"Rayonnage {u}", Place.Kind.UNIT, room, **UNIT_DIMS)
         for s in range(1, shelves + 1):
-            tree.add(f"{unit.code}-S{s}", f"Tablette {s}", Place.Kind.SHELF, unit, **SHELF_DIMS)
+            tree.add(f"{unit.code}-S{s}", f"Tablette {s}", Place.Kind.SHELF, unit, **dims)
 
 
 @transaction.atomic(durable=True)
@@ -241,7 +248,9 @@ def load_places(ctx: DemoContext) -> None:
     palace = _Tree(Site.objects.get(institution=louvre, code="PAL"))
     # full: the 68 reserves the transfer programme empties (23 + 23 + 22 rooms)
     rooms, units, shelves = ((23, 23, 22), 6, 5) if ctx.full else ((2, 2, 2), 2, 3)
-    for (wing, wname), wing_rooms in ctx.progress(list(zip(PALACE_WINGS, rooms)), desc="palace reserves"):
+    for (wing, wname), wing_rooms in ctx.progress(
+        list(zip(PALACE_WINGS, rooms, strict=True)), desc="palace reserves"
+    ):
         building = palace.add(f"PAL-{wing}", f"Aile {wname}", Place.Kind.BUILDING, None)
         level = palace.add(f"PAL-{wing}-N2", f"{wname}, niveau -2", Place.Kind.LEVEL, building)
         for r in range(1, wing_rooms + 1):
@@ -250,10 +259,10 @@ def load_places(ctx: DemoContext) -> None:
     ccl = _Tree(Site.objects.get(institution=louvre, code="CCL"))
     building = ccl.add("CCL-B1", "Bâtiment principal", Place.Kind.BUILDING, None)
     level = ccl.add("CCL-B1-L0", "Rez-de-chaussée", Place.Kind.LEVEL, building)
-    units, shelves = (200, 8) if ctx.full else (8, 6)
+    units, shelves = (250, 8) if ctx.full else (8, 6)
     for zone, zname in ctx.progress(CCL_ZONES, desc="conservation centre"):
         room = ccl.add(f"CCL-{zone}", zname, Place.Kind.ROOM, level)
-        _units(ccl, room, units, shelves)
+        _units(ccl, room, units, shelves, CCL_SHELF_DIMS)
 
 
 def load_people(ctx: DemoContext) -> None:

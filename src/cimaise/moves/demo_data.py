@@ -314,7 +314,8 @@ SLIPS = {0: "unknown_label", 1: "no_check", 2: "wrong_shelf"}  # teething troubl
 
 def _convoy(s: Setting, k: int, items: list[Item], day: dt.datetime, *, travelled: bool) -> None:
     count = -(-len(items) // PER_CRATE)
-    crates = [s.crates[(k * count + c) % len(s.crates)] for c in range(count)]
+    first = k * (CONVOY_SIZE // PER_CRATE)  # each convoy takes the next crates of the pool
+    crates = [s.crates[(first + c) % len(s.crates)] for c in range(count)]
     truck_plate = TRUCKS[k % len(TRUCKS)]
     convoy = Convoy.objects.create(
         institution=s.louvre,
@@ -369,7 +370,7 @@ def _setting(louvre: Institution, ctx: DemoContext) -> tuple[Setting, list[Item]
     places = Place.objects.filter(institution=louvre).select_related("institution")
     uris = {p.pk: p.uri for p in places}
     rooms = {p.code: p.uri for p in places if p.kind == Place.Kind.ROOM}
-    pool = 400 if ctx.full else 150
+    pool = 400  # reused about ten days later, once back from the centre
     Crate.objects.bulk_create(Crate(institution=louvre, barcode=f"CR{n:04d}") for n in range(1, pool + 1))
     Vehicle.objects.bulk_create(
         Vehicle(institution=louvre, plate=p, description="Semi-remorque, suspension pneumatique, 18–20 °C")

@@ -17,6 +17,7 @@ from cimaise.collection.models import Work
 from cimaise.core.models import Institution, Place
 from cimaise.moves.models import Assignment, Containment, CustodyEvent, EventObject, ObjectState, Presence
 from cimaise.moves.projector import Detected, EventRow, Fold, Geography, ObjState
+from cimaise.moves.rows import insert_rows
 from cimaise.moves.uris import parse_identifier
 
 CHUNK = 900  # below SQLite's default limit on query parameters
@@ -196,11 +197,21 @@ def _resumable(institution: Institution, uris: set[str], since: dt.datetime) -> 
 
 def _resume(row: ObjectState) -> ObjState:
     state = ObjState(
-        uri=row.uri, status=row.status, place=row.place_id, container=row.container, crate=row.crate,
-        convoy=row.convoy, inspected_at=row.inspected_at, departed=row.departed,
-        last_event_time=row.last_event_time, last_event=row.last_event_id, last_seen_at=row.last_seen_at,
-        last_seen_place=row.last_seen_place_id, last_seen_by=row.last_seen_by, kept=1,
-    )  # fmt: skip
+        uri=row.uri,
+        status=row.status,
+        place=row.place_id,
+        container=row.container,
+        crate=row.crate,
+        convoy=row.convoy,
+        inspected_at=row.inspected_at,
+        departed=row.departed,
+        last_event_time=row.last_event_time,
+        last_event=row.last_event_id,
+        last_seen_at=row.last_seen_at,
+        last_seen_place=row.last_seen_place_id,
+        last_seen_by=row.last_seen_by,
+        kept=1,
+    )
     state.containment = [[row.container, None, None]] if row.container else [[None, None, "closed"]]
     state.presence = [[row.place_id, None, None]] if row.place_id is not None else [[None, None, "closed"]]
     return state
@@ -215,7 +226,7 @@ def _project_incrementally(
     touched = [s for s in fold.states.values() if s.last_event is not None]
     for batch in chunks([s.uri for s in touched]):
         ObjectState.objects.filter(institution=institution, uri__in=batch).delete()
-    ObjectState.objects.bulk_create((_state_row(institution, s, work_ids) for s in touched), batch_size=1000)
+    insert_rows(ObjectState, STATE_COLUMNS, (_state_row(institution, s, work_ids) for s in touched))
     _close_kept(institution, touched)
     _insert_intervals(institution, touched)
     return fold.detected
@@ -259,49 +270,44 @@ def write_states(institution: Institution, states: Iterable[ObjState], work_ids:
         Containment.objects.filter(institution=institution, child__in=batch).delete()
         Presence.objects.filter(institution=institution, uri__in=batch).delete()
     states = [s for s in states if s.last_event is not None]  # every event retracted: no state
-    ObjectState.objects.bulk_create((_state_row(institution, s, work_ids) for s in states), batch_size=1000)
+    insert_rows(ObjectState, STATE_COLUMNS, (_state_row(institution, s, work_ids) for s in states))
     _insert_intervals(institution, states)
     return len(states)
 
 
 def _insert_intervals(institution: Institution, states: list[ObjState]) -> None:
     """The intervals not stored yet (all of them, unless the state was resumed)."""
-    Containment.objects.bulk_create(
+    insert_rows(
+        Containment,
+        ("institution_id", "child", "parent", "since", "until"),
         (
-            Containment(institution=institution, child=s.uri, parent=parent, since=since, until=until)
+            (institution.pk, s.uri, parent, since, until)
             for s in states
             for parent, since, until in s.containment[s.kept :]
         ),
-        batch_size=1000,
     )
-    Presence.objects.bulk_create(
+    insert_rows(
+        Presence,
+        ("institution_id", "uri", "place_id", "since", "until"),
         (
-            Presence(institution=institution, uri=s.uri, place_id=place, since=since, until=until)
+            (institution.pk, s.uri, place, since, until)
             for s in states
             for place, since, until in s.presence[s.kept :]
         ),
-        batch_size=1000,
     )
 
 
-def _state_row(institution: Institution, state: ObjState, work_ids: dict[str, int]) -> ObjectState:
-    # states without events are skipped by the caller
-    assert state.last_event_time is not None and state.last_event is not None  # noqa: S101
-    return ObjectState(
-        institution=institution,
-        uri=state.uri,
-        kind=state.uri.split(":")[2] if state.uri.startswith("urn:cimaise:") else "external",
-        work_id=work_ids.get(state.uri),
-        status=state.status,
-        place_id=state.place,
-        container=state.container,
-        crate=state.crate,
-        convoy=state.convoy,
-        inspected_at=state.inspected_at,
-        last_event_time=state.last_event_time,
-        last_event_id=state.last_event,
-        last_seen_at=state.last_seen_at,
-        last_seen_place_id=state.last_seen_place,
-        last_seen_by=state.last_seen_by,
-        departed=state.departed,
-    )
+STATE_COLUMNS = (
+    "institution_id", "uri", "kind", "work_id", "status", "place_id", "container", "crate", "convoy",
+    "inspected_at", "departed", "last_event_time", "last_event_id", "last_seen_at", "last_seen_place_id",
+    "last_seen_by",
+)  # fmt: skip
+
+
+def _state_row(institution: Institution, state: ObjState, work_ids: dict[str, int]) -> tuple[Any, ...]:
+    """The values of an object-state row, in :data:`STATE_COLUMNS` order."""
+    kind = state.uri.split(":")[2] if state.uri.startswith("urn:cimaise:") else "external"
+    where = (state.place, state.container, state.crate, state.convoy)
+    when = (state.inspected_at, state.departed, state.last_event_time, state.last_event)
+    seen = (state.last_seen_at, state.last_seen_place, state.last_seen_by)
+    return (institution.pk, state.uri, kind, work_ids.get(state.uri), state.status, *where, *when, *seen)

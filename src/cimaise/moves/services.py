@@ -28,6 +28,7 @@ from cimaise.moves.epcis import ParsedEvent, parse_payload
 from cimaise.moves.models import Anomaly, Convoy, Crate, CustodyEvent, EventObject, Vehicle
 from cimaise.moves.projection import chunks, project
 from cimaise.moves.projector import Detected
+from cimaise.moves.rows import insert_rows
 from cimaise.moves.uris import parse_identifier
 
 _REGISTRIES: dict[str, tuple[type[Model], str]] = {
@@ -174,13 +175,14 @@ def store_events(
     ``recorded`` holds each event's fact id, record time and sender."""
     rows = [_event_row(institution, e, fact, places) for e, fact in zip(events, recorded, strict=True)]
     CustodyEvent.objects.bulk_create(rows, batch_size=500)
-    EventObject.objects.bulk_create(
+    insert_rows(
+        EventObject,
+        ("event_id", "institution_id", "uri", "role", "event_time"),
         (
-            EventObject(event_id=row.pk, institution=institution, uri=uri, role=role, event_time=e.event_time)
+            (row.pk, institution.pk, uri, role, e.event_time)
             for row, e in zip(rows, events, strict=True)
             for uri, role in _roles(e)
         ),
-        batch_size=1000,
     )
     return rows
 

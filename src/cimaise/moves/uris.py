@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import unquote, urlsplit
 
 OWN_KINDS = ("work", "crate", "place", "vehicle", "convoy")
@@ -23,6 +24,7 @@ class Identifier:
     key: str = ""
 
 
+@lru_cache(maxsize=200_000)
 def parse_identifier(uri: str) -> Identifier:
     """Classify an identifier or raise :class:`IdentifierError`."""
     if not isinstance(uri, str) or not uri or uri != uri.strip():
