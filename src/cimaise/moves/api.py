@@ -18,8 +18,8 @@ from cimaise.core.pagination import PageParams, page_schema, paginate
 from cimaise.moves import selectors, services
 from cimaise.moves.access import access_anomaly, access_convoy
 from cimaise.moves.epcis import BadEvent
-from cimaise.moves.export import EPCIS_CONTEXT, event_out
-from cimaise.moves.models import Anomaly, ObjectState, Presence
+from cimaise.moves.export import EPCIS_CONTEXT, event_out, utc
+from cimaise.moves.models import Anomaly, CustodyEvent, ObjectState, Presence
 from cimaise.moves.reconciliation import convoy_reconciliation
 from cimaise.moves.vocab import VocabularyError, normalise
 
@@ -114,6 +114,9 @@ def _steps(values: list[str]) -> list[str]:
 
 @router.get("/epcis/events", summary="EPCIS event query (SimpleEventQuery subset), paged")
 def epcis_events(request: HttpRequest, filters: Query[EventFilter]) -> HttpResponse:
+    unknown = sorted(set(request.GET) - set(EventFilter.model_fields))
+    if unknown:  # a misspelt filter must not answer with every event
+        raise BadEvent("not a query parameter of this service", index=None, field=unknown[0])
     actor = request_actor(request)
     institution = own_institution(actor)
     require_permission(actor, "moves.view_custodyevent")
@@ -126,22 +129,32 @@ def epcis_events(request: HttpRequest, filters: Query[EventFilter]) -> HttpRespo
         ge_event_time=filters.GE_eventTime,
         lt_event_time=filters.LT_eventTime,
     )
-    page = paginate(request, selectors.events_query(institution, query), filters, event_out)
-    document = {
-        "@context": [EPCIS_CONTEXT],
-        "type": "EPCISQueryDocument",
-        "schemaVersion": "2.0",
-        "creationDate": dt.datetime.now(dt.UTC).isoformat(),
-        "epcisBody": {
-            "queryResults": {"queryName": "SimpleEventQuery", "resultsBody": {"eventList": page["items"]}}
-        },
-        "count": page["count"],
-        "next": page["next"],
-    }
-    response = HttpResponse(json.dumps(document), content_type="application/ld+json")
+    page = paginate(request, selectors.events_query(institution, query), filters, lambda event: event)
+    response = HttpResponse(json.dumps(query_document(page["items"])), content_type="application/ld+json")
+    response["X-Total-Count"] = str(page["count"])  # the body stays a pure EPCIS document
     if page["next"]:
         response["Link"] = f'<{request.build_absolute_uri(page["next"])}>; rel="next"'
     return response
+
+
+def query_document(events: list[CustodyEvent]) -> dict[str, Any]:
+    """An EPCISQueryDocument of these events, declaring their extension prefixes."""
+    prefixes: dict[str, str] = {}
+    for event in events:
+        for prefix, iri in event.context.items():
+            prefixes.setdefault(prefix, iri)
+    return {
+        "@context": [EPCIS_CONTEXT, prefixes] if prefixes else [EPCIS_CONTEXT],
+        "type": "EPCISQueryDocument",
+        "schemaVersion": "2.0",
+        "creationDate": utc(dt.datetime.now(dt.UTC)),
+        "epcisBody": {
+            "queryResults": {
+                "queryName": "SimpleEventQuery",
+                "resultsBody": {"eventList": [event_out(e, prefixes) for e in events]},
+            }
+        },
+    }
 
 
 class CustodyEntryOut(Schema):

@@ -248,7 +248,8 @@ def _objects(raw: Mapping[str, Any], parsed: ParsedEvent) -> None:
     parsed.epcs = _uri_list(raw, "epcList", index)
     if parsed.type == "TransactionEvent" and "parentID" in raw:
         parsed.parent = _uri(raw["parentID"], index, "parentID", _OBJECT_KINDS)
-    if not (parsed.epcs or parsed.parent or raw.get("quantityList")):
+    ambient = bool(raw.get("sensorElementList")) and bool(parsed.read_point)  # a climate logger's reading
+    if not (parsed.epcs or parsed.parent or raw.get("quantityList") or ambient):
         raise BadEvent("an event names at least one object", index=index, field="epcList")
 
 

@@ -200,6 +200,7 @@ class EventObject(models.Model):
         EPC = "epc", _("Object")
         PARENT = "parent", _("Parent (container)")
         CHILD = "child", _("Child (contained)")
+        TRANSACTION = "bizTx", _("Business transaction")
 
     event = models.ForeignKey(CustodyEvent, on_delete=models.CASCADE, related_name="named")
     institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="+")

@@ -97,6 +97,9 @@ def event_rows(pks: list[int], new: set[int]) -> Iterator[EventRow]:
             yield _row(values, named.get(values[0], []), new)
 
 
+_OBJECT_ROLES = (EventObject.Role.EPC, EventObject.Role.CHILD)
+
+
 def _row(values: tuple[Any, ...], named: list[tuple[str, str]], new: set[int]) -> EventRow:
     pk, event_id, kind, action, step, disposition, when, place, seen, location, transaction, who = values
     return EventRow(
@@ -111,7 +114,7 @@ def _row(values: tuple[Any, ...], named: list[tuple[str, str]], new: set[int]) -
         seen_at=seen,
         has_location=bool(location),
         parent=next((uri for uri, role in named if role == EventObject.Role.PARENT), ""),
-        epcs=tuple(uri for uri, role in named if role != EventObject.Role.PARENT),
+        epcs=tuple(uri for uri, role in named if role in _OBJECT_ROLES),
         convoy=transaction if transaction.startswith("urn:cimaise:convoy:") else "",
         who=who,
         new=pk in new,

@@ -65,7 +65,8 @@ def _parsed(fact: Fact) -> ParsedEvent:
 
 
 def _fold(institution: Institution) -> int:
-    objects = set(EventObject.objects.filter(institution=institution).values_list("uri", flat=True))
+    rows = EventObject.objects.filter(institution=institution).exclude(role=EventObject.Role.TRANSACTION)
+    objects = set(rows.values_list("uri", flat=True))
     work_ids = work_ids_of(institution, objects)
     fold = Fold(objects, geography=geography(institution), targeted=targeted_of(work_ids))
     pks = list(

@@ -13,7 +13,16 @@ from django.db.models import Q
 
 from cimaise.collection.models import Work, work_uri
 from cimaise.core.models import Institution, Place
-from cimaise.moves.models import Assignment, Containment, Convoy, CustodyEvent, ObjectState, Programme, Status
+from cimaise.moves.models import (
+    Assignment,
+    Containment,
+    Convoy,
+    CustodyEvent,
+    EventObject,
+    ObjectState,
+    Programme,
+    Status,
+)
 from cimaise.moves.projection import chunks
 from cimaise.moves.selectors import place_subtree
 from cimaise.moves.uris import parse_identifier
@@ -106,7 +115,7 @@ def _carried(convoy: Convoy, steps: tuple[str, ...]) -> tuple[set[str], CustodyE
     if not events:
         return set(), None
     first = events[0]
-    named = {row.uri for row in first.named.all()}
+    named = {row.uri for row in first.named.all() if row.role != EventObject.Role.TRANSACTION}
     everything = named | _inside_at(convoy.institution, named, first.event_time)
     return {uri for uri in everything if uri.startswith("urn:cimaise:work:")}, first
 

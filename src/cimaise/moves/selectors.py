@@ -130,20 +130,24 @@ class EventQuery:
 
 def events_query(institution: Institution, query: EventQuery) -> QuerySet[CustodyEvent]:
     events = CustodyEvent.objects.filter(institution=institution)
+    objects = (EventObject.Role.EPC, EventObject.Role.CHILD)
     if query.match_epc:
-        named = EventObject.objects.filter(institution=institution, uri__in=query.match_epc).exclude(
-            role=EventObject.Role.PARENT
-        )
+        named = EventObject.objects.filter(institution=institution, uri__in=query.match_epc, role__in=objects)
         events = events.filter(pk__in=named.values("event_id"))
     if query.match_any_epc:
-        named = EventObject.objects.filter(institution=institution, uri__in=query.match_any_epc)
+        named = EventObject.objects.filter(institution=institution, uri__in=query.match_any_epc).exclude(
+            role=EventObject.Role.TRANSACTION
+        )
         events = events.filter(pk__in=named.values("event_id"))
     if query.biz_steps:
         events = events.filter(biz_step__in=query.biz_steps)
     if query.biz_locations:
         events = events.filter(biz_location__in=query.biz_locations)
     if query.biz_transactions:
-        events = events.filter(biz_transaction__in=query.biz_transactions)
+        named = EventObject.objects.filter(
+            institution=institution, uri__in=query.biz_transactions, role=EventObject.Role.TRANSACTION
+        )
+        events = events.filter(pk__in=named.values("event_id"))
     if query.ge_event_time:
         events = events.filter(event_time__gte=query.ge_event_time)
     if query.lt_event_time:

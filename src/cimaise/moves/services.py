@@ -190,7 +190,8 @@ def store_events(
 def _roles(event: ParsedEvent) -> list[tuple[str, str]]:
     role = str(EventObject.Role.CHILD if event.type == "AggregationEvent" else EventObject.Role.EPC)
     found = [(event.parent, str(EventObject.Role.PARENT))] if event.parent else []
-    return found + [(uri, role) for uri in dict.fromkeys(event.epcs) if uri != event.parent]
+    found += [(uri, role) for uri in dict.fromkeys(event.epcs) if uri != event.parent]
+    return found + [(uri, str(EventObject.Role.TRANSACTION)) for uri in dict.fromkeys(event.biz_transactions)]
 
 
 def _event_row(
