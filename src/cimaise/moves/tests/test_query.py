@@ -49,7 +49,7 @@ def query(client: Client, **params: Any) -> Any:
 
 def next_link(response: Any) -> str | None:
     """The next page from the ``Link: <…>; rel="next"`` header, as a path."""
-    link = response.headers.get("Link")
+    link: str | None = response.headers.get("Link")
     if link is None:
         return None
     url, _, rel = link.partition(">; ")
