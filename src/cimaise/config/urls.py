@@ -11,5 +11,6 @@ urlpatterns = [
     re_path(r"^api/", api_not_found),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("custody/", include("cimaise.moves.urls")),
     path("", include("cimaise.core.urls")),
 ]

@@ -1,0 +1,18 @@
+"""Custody pages, under /custody/ (namespace ``custody``)."""
+
+from django.urls import path
+
+from cimaise.moves import panels, views
+
+app_name = "custody"
+
+urlpatterns = [
+    path("works/", views.works, name="works"),
+    # An inventory number may hold a slash ("OA 1234/2"): path, not str.
+    path("works/<path:inventory>/", views.work_detail, name="work"),
+    path("places/<str:code>/", views.place_detail, name="place"),
+    path("anomalies/", views.anomaly_list, name="anomalies"),
+    path("anomalies/<int:anomaly_id>/resolve", views.anomaly_resolve, name="anomaly-resolve"),
+]
+
+panels.register()
