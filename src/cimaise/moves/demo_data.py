@@ -93,26 +93,38 @@ def _take(slot: Slot, item: Item) -> Place:
 
 
 class Planner:
-    """Next-fit per zone (a department stays together), overflowing into the other zones; a work
-    too big for any shelf goes to a storage unit."""
+    """First-fit over the last few shelves opened in each zone (a department stays together),
+    overflowing into the other zones; a work too big for any shelf goes to a storage unit."""
+
+    WINDOW = 24
 
     def __init__(self, shelves: dict[str, list[Slot]], units: list[Slot]) -> None:
         self.shelves, self.units = shelves, units
         self.cursor = dict.fromkeys(shelves, 0)
+        self.open: dict[str, list[Slot]] = {zone: [] for zone in shelves}
 
     def target(self, item: Item) -> Place | None:
         preferred = ZONES.get(item.department, "Z4")
         for zone in sorted(self.shelves, key=lambda z: (z != preferred, z)):
-            slots = self.shelves[zone]
-            while self.cursor[zone] < len(slots):
-                slot = slots[self.cursor[zone]]
-                if _fits(slot, item):
-                    return _take(slot, item)
-                if slot.volume is not None and slot.volume > 50 and item.volume > slot.volume:
-                    break  # a big work: try another zone before closing this shelf
-                self.cursor[zone] += 1
+            place = self._in_zone(zone, item)
+            if place is not None:
+                return place
         unit = next((u for u in self.units if _fits(u, item)), None)
         return _take(unit, item) if unit is not None else None
+
+    def _in_zone(self, zone: str, item: Item) -> Place | None:
+        window = self.open[zone]
+        slot = next((s for s in window if _fits(s, item)), None)
+        while slot is None and self.cursor[zone] < len(self.shelves[zone]):
+            fresh = self.shelves[zone][self.cursor[zone]]
+            self.cursor[zone] += 1
+            window.append(fresh)
+            if len(window) > self.WINDOW:
+                window.pop(0)  # the oldest open shelf is as full as it will get
+            slot = fresh if _fits(fresh, item) else None
+            if slot is None:
+                return None  # too big for an empty shelf of this zone
+        return _take(slot, item) if slot is not None else None
 
 
 def _items(louvre: Institution) -> list[Item]:

@@ -27,7 +27,12 @@ def test_the_small_demo_has_a_programme_half_done() -> None:
     statuses = dict(ObjectState.objects.filter(kind="work").values_list("status").annotate(n=Count("id")))
     assert set(statuses) == {"in_storage", "packed", "stored"}
     kinds = set(Anomaly.objects.values_list("kind", flat=True))
-    assert kinds == {"no_condition_check", "unknown_identifier"}
+    # the work put on the neighbouring shelf may also overload it
+    assert {"no_condition_check", "unknown_identifier"} <= kinds <= {
+        "no_condition_check",
+        "unknown_identifier",
+        "shelf_overload",
+    }
     steps = set(CustodyEvent.objects.values_list("biz_step", flat=True))
     assert steps >= {
         "cycle_counting",
