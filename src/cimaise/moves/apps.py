@@ -6,4 +6,6 @@ class MovesConfig(AppConfig):
     verbose_name = "Moves and custody"
 
     def ready(self) -> None:
-        from cimaise.moves import demo_data, facts, rebuild, roles  # noqa: F401  (registries)
+        from cimaise.moves import demo_data, facts, panels, rebuild, roles  # noqa: F401  (registries)
+
+        panels.register()

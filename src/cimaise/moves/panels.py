@@ -1,5 +1,4 @@
-"""Custody's navigation links and home-page panel, registered when ``moves.urls`` is loaded
-(``MovesConfig.ready`` is a better home: see the report of issue 3, item 8)."""
+"""Custody's navigation links and home-page panel, registered by ``MovesConfig.ready``."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from cimaise.moves import panels, views
+from cimaise.moves import views
 
 app_name = "custody"
 
@@ -14,5 +14,3 @@ urlpatterns = [
     path("anomalies/", views.anomaly_list, name="anomalies"),
     path("anomalies/<int:anomaly_id>/resolve", views.anomaly_resolve, name="anomaly-resolve"),
 ]
-
-panels.register()

@@ -28,11 +28,15 @@ def test_the_small_demo_has_a_programme_half_done() -> None:
     assert set(statuses) == {"in_storage", "packed", "stored"}
     kinds = set(Anomaly.objects.values_list("kind", flat=True))
     # the work put on the neighbouring shelf may also overload it
-    assert {"no_condition_check", "unknown_identifier"} <= kinds <= {
-        "no_condition_check",
-        "unknown_identifier",
-        "shelf_overload",
-    }
+    assert (
+        {"no_condition_check", "unknown_identifier"}
+        <= kinds
+        <= {
+            "no_condition_check",
+            "unknown_identifier",
+            "shelf_overload",
+        }
+    )
     steps = set(CustodyEvent.objects.values_list("biz_step", flat=True))
     assert steps >= {
         "cycle_counting",

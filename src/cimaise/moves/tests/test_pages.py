@@ -19,10 +19,10 @@ from cimaise.collection.models import Work
 from cimaise.core.roles import Role
 from cimaise.core.tests.personas import Cast, Persona, make_persona
 from cimaise.ledger.models import Fact
+from cimaise.moves.display import sensor_readings
 from cimaise.moves.models import Anomaly, CustodyEvent
 from cimaise.moves.services import custody_capture
 from cimaise.moves.tests.factories import Transfer, at, full_journey, object_event, place
-from cimaise.moves.views import sensor_readings
 
 pytestmark = pytest.mark.django_db
 
