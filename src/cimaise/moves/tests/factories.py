@@ -23,7 +23,7 @@ def at(minutes: float) -> str:
 
 
 def _place(site: Site, code: str, kind: str, parent: Place | None, **extra: Any) -> Place:
-    path = f"{parent.path}/{code}" if parent else code
+    path = f"{parent.path}/{code}" if parent else f"{site.code}/{code}"  # as core.place_create does
     return Place.objects.create(
         institution=site.institution,
         site=site,
