@@ -205,18 +205,26 @@ class _Tree:
         self.barcodes = Place.objects.filter(institution=self.institution).exclude(barcode=None).count()
 
     def add(self, code: str, name: str, kind: str, parent: Place | None, **dims: Decimal) -> Place:
-        if code in self.existing:
-            return self.existing[code]
-        barcode = None
-        if kind in (Place.Kind.UNIT, Place.Kind.SHELF):
-            self.barcodes += 1
-            barcode = f"P{self.institution.pk:02d}{self.barcodes:07d}"
-        spec = PlaceSpec(
-            code=code, name=name, kind=kind, site=self.site, parent=parent, barcode=barcode, **dims
-        )
-        place = services.place_create_unchecked(institution=self.institution, spec=spec, actor=ACTOR)
-        self.existing[code] = place
-        return place
+        return self.add_many([(code, name, kind, parent, dims)])[0]
+
+    def add_many(self, rows: list[tuple[str, str, str, Place | None, dict[str, Decimal]]]) -> list[Place]:
+        """Places in one batch (their parents exist already); those that exist are returned as is."""
+        specs = []
+        for code, name, kind, parent, dims in rows:
+            if code in self.existing:
+                continue
+            barcode = None
+            if kind in (Place.Kind.UNIT, Place.Kind.SHELF):
+                self.barcodes += 1
+                barcode = f"P{self.institution.pk:02d}{self.barcodes:07d}"
+            specs.append(
+                PlaceSpec(
+                    code=code, name=name, kind=kind, site=self.site, parent=parent, barcode=barcode, **dims
+                )
+            )
+        made = services.places_create_unchecked(institution=self.institution, specs=specs, actor=ACTOR)
+        self.existing.update({place.code: place for place in made})
+        return [self.existing[row[0]] for row in rows]
 
 
 SHELF_DIMS = {
@@ -236,10 +244,19 @@ CCL_SHELF_DIMS = {
 
 
 def _units(tree: _Tree, room: Place, units: int, shelves: int, dims: dict[str, Decimal] = SHELF_DIMS) -> None:
-    for u in range(1, units + 1):
-        unit = tree.add(f"{room.code}-U{u:02d}", f"Rayonnage {u}", Place.Kind.UNIT, room, **UNIT_DIMS)
-        for s in range(1, shelves + 1):
-            tree.add(f"{unit.code}-S{s}", f"Tablette {s}", Place.Kind.SHELF, unit, **dims)
+    racks = tree.add_many(
+        [
+            (f"{room.code}-U{u:02d}", f"Rayonnage {u}", Place.Kind.UNIT, room, UNIT_DIMS)
+            for u in range(1, units + 1)
+        ]
+    )
+    tree.add_many(
+        [
+            (f"{unit.code}-S{s}", f"Tablette {s}", Place.Kind.SHELF, unit, dims)
+            for unit in racks
+            for s in range(1, shelves + 1)
+        ]
+    )
 
 
 @transaction.atomic(durable=True)

@@ -22,7 +22,7 @@ from cimaise.core.conf import setting
 from cimaise.core.errors import Conflict, InvalidInput, PermissionDenied, invalid_from_validation
 from cimaise.core.models import ApiToken, Institution, Person, Place, Site
 from cimaise.core.roles import Role, granted
-from cimaise.ledger.services import fact_append
+from cimaise.ledger.services import FactDraft, fact_append, facts_append
 
 TOKEN_PREFIX = "cim"  # noqa: S105  (the visible scheme of tokens, not a secret)
 
@@ -195,7 +195,9 @@ class PlaceSpec:
     load_limit_kg: Decimal | None = None
 
 
-def _validate_place(spec: PlaceSpec, institution: Institution) -> None:
+def _validate_place(spec: PlaceSpec, institution: Institution, *, taken: bool = True) -> None:
+    """Kind, site and nesting; with ``taken``, also that code and barcode are free (one query
+    each; bulk loaders leave that to the unique constraints)."""
     if spec.kind not in Place.DEPTH:
         raise InvalidInput(f"unknown place kind {spec.kind!r}", field="kind")
     if spec.site.institution_id != institution.pk:
@@ -205,6 +207,8 @@ def _validate_place(spec: PlaceSpec, institution: Institution) -> None:
             raise InvalidInput("the parent is on another site", field="parent")
         if Place.DEPTH[spec.kind] <= Place.DEPTH[spec.parent.kind]:
             raise InvalidInput(f"a {spec.kind} cannot sit inside a {spec.parent.kind}", field="kind")
+    if not taken:
+        return
     if Place.objects.filter(institution=institution, code=spec.code).exists():
         raise Conflict(f"place code {spec.code!r} is taken", field="code")
     if spec.barcode and Place.objects.filter(institution=institution, barcode=spec.barcode).exists():
@@ -226,6 +230,25 @@ def place_create(*, actor: Actor, spec: PlaceSpec) -> Place:
 def place_create_unchecked(*, institution: Institution, spec: PlaceSpec, actor: str) -> Place:
     """Create a place inside the caller's transaction (loaders, imports); validates the data."""
     _validate_place(spec, institution)
+    place = _place(spec, institution)
+    place.save()
+    facts_append([_place_fact(place, spec, actor)])
+    return place
+
+
+def places_create_unchecked(*, institution: Institution, specs: list[PlaceSpec], actor: str) -> list[Place]:
+    """Create many places in one batch (loaders): each parent must exist already; a taken code
+    or barcode fails the whole batch at the database's unique constraint."""
+    places = []
+    for spec in specs:
+        _validate_place(spec, institution, taken=False)
+        places.append(_place(spec, institution))
+    Place.objects.bulk_create(places, batch_size=1000)
+    facts_append([_place_fact(place, spec, actor) for place, spec in zip(places, specs, strict=True)])
+    return places
+
+
+def _place(spec: PlaceSpec, institution: Institution) -> Place:
     place = Place(
         institution=institution,
         site=spec.site,
@@ -241,13 +264,16 @@ def place_create_unchecked(*, institution: Institution, spec: PlaceSpec, actor: 
         load_limit_kg=spec.load_limit_kg,
     )
     try:
-        place.full_clean(exclude=["path"])
+        place.full_clean(exclude=["path"], validate_unique=False, validate_constraints=False)
     except ValidationError as exc:
         raise invalid_from_validation(exc) from exc
-    place.save()
-    fact_append(
+    return place
+
+
+def _place_fact(place: Place, spec: PlaceSpec, actor: str) -> FactDraft:
+    return FactDraft(
         type=facts.PLACE_CREATED.name,
-        stream=f"core.place:{institution.code}:{place.code}",
+        stream=f"core.place:{place.institution.code}:{place.code}",
         body={
             "code": place.code,
             "kind": place.kind,
@@ -258,6 +284,5 @@ def place_create_unchecked(*, institution: Institution, spec: PlaceSpec, actor: 
             "load_limit_kg": spec.load_limit_kg,
         },
         actor=actor,
-        institution_id=institution.pk,
+        institution_id=place.institution_id,
     )
-    return place
