@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Q
 
 from cimaise.collection.models import Work
@@ -188,35 +189,30 @@ def _down(institution: Institution, uris: set[str], since: dt.datetime, links: L
     return down
 
 
+_RESUMED = (
+    "uri", "status", "place_id", "container", "crate", "convoy", "inspected_at", "departed",
+    "last_event_time", "last_event_id", "last_seen_at", "last_seen_place_id", "last_seen_by",
+)  # fmt: skip
+
+
+_FIELDS = [name.removesuffix("_id") for name in _RESUMED]
+
+
 def _resumable(institution: Institution, uris: set[str], since: dt.datetime) -> list[ObjState] | None:
     """The stored states of these objects, if none has an event at or after ``since``."""
-    rows: list[ObjectState] = []
+    rows: list[tuple[Any, ...]] = []
     for batch in chunks(sorted(uris)):
-        rows += ObjectState.objects.filter(institution=institution, uri__in=batch)
-    if any(row.last_event_time >= since for row in rows):
+        rows += ObjectState.objects.filter(institution=institution, uri__in=batch).values_list(*_RESUMED)
+    if any(row[8] >= since for row in rows):
         return None
     return [_resume(row) for row in rows]
 
 
-def _resume(row: ObjectState) -> ObjState:
-    state = ObjState(
-        uri=row.uri,
-        status=row.status,
-        place=row.place_id,
-        container=row.container,
-        crate=row.crate,
-        convoy=row.convoy,
-        inspected_at=row.inspected_at,
-        departed=row.departed,
-        last_event_time=row.last_event_time,
-        last_event=row.last_event_id,
-        last_seen_at=row.last_seen_at,
-        last_seen_place=row.last_seen_place_id,
-        last_seen_by=row.last_seen_by,
-        kept=1,
-    )
-    state.containment = [[row.container, None, None]] if row.container else [[None, None, "closed"]]
-    state.presence = [[row.place_id, None, None]] if row.place_id is not None else [[None, None, "closed"]]
+def _resume(row: tuple[Any, ...]) -> ObjState:
+    state = ObjState(**dict(zip(_FIELDS, row, strict=True)))
+    state.kept = 1
+    state.containment = [[state.container, None, None]] if state.container else [[None, None, "closed"]]
+    state.presence = [[state.place, None, None]] if state.place is not None else [[None, None, "closed"]]
     return state
 
 
@@ -235,23 +231,27 @@ def _project_incrementally(
     return fold.detected
 
 
+_CLOSE = {
+    name: f"UPDATE {table} SET until = %s WHERE institution_id = %s AND {key} = %s AND until IS NULL"  # noqa: S608
+    for name, table, key in (
+        ("containment", "moves_containment", "child"),
+        ("presence", "moves_presence", "uri"),
+    )
+}
+
+
 def _close_kept(institution: Institution, states: list[ObjState]) -> None:
-    """Close the stored open intervals the new events ended (grouped by end time)."""
-    ended: dict[tuple[str, dt.datetime], list[str]] = {}
+    """Close the stored open intervals the new events ended."""
+    adapt = transaction.get_connection().ops.adapt_datetimefield_value
+    ended: dict[str, list[tuple[Any, int, str]]] = {"containment": [], "presence": []}
     for state in states:
         for name, rows in (("containment", state.containment), ("presence", state.presence)):
             if state.kept and rows[0][0] is not None and rows[0][2] is not None:
-                ended.setdefault((name, rows[0][2]), []).append(state.uri)
-    for (name, until), uris in ended.items():
-        for batch in chunks(uris):
-            if name == "containment":
-                Containment.objects.filter(
-                    institution=institution, child__in=batch, until__isnull=True
-                ).update(until=until)
-            else:
-                Presence.objects.filter(institution=institution, uri__in=batch, until__isnull=True).update(
-                    until=until
-                )
+                ended[name].append((adapt(rows[0][2]), institution.pk, state.uri))
+    with transaction.get_connection().cursor() as cursor:
+        for name, params in ended.items():
+            if params:
+                cursor.executemany(_CLOSE[name], params)
 
 
 def _project_fully(
