@@ -5,7 +5,7 @@ from __future__ import annotations
 from cimaise.core.access import own_institution, require_permission
 from cimaise.core.actors import Actor
 from cimaise.core.errors import NotFound
-from cimaise.moves.models import Anomaly, Convoy
+from cimaise.moves.models import Anomaly, Convoy, Crate, Programme
 
 
 def access_anomaly(actor: Actor, anomaly_id: int) -> Anomaly:
@@ -26,3 +26,25 @@ def access_convoy(actor: Actor, code: str) -> Convoy:
         raise NotFound(f"no convoy {code!r}", field="code")
     require_permission(actor, "moves.view_convoy")
     return convoy
+
+
+def access_programme(actor: Actor, code: str) -> Programme:
+    institution = own_institution(actor)
+    programme = (
+        Programme.objects.select_related("institution").filter(institution=institution, code=code).first()
+    )
+    if programme is None:
+        raise NotFound(f"no programme {code!r}", field="code")
+    require_permission(actor, "moves.view_convoy")
+    return programme
+
+
+def access_crate(actor: Actor, barcode: str) -> Crate:
+    institution = own_institution(actor)
+    crate = (
+        Crate.objects.select_related("institution").filter(institution=institution, barcode=barcode).first()
+    )
+    if crate is None:
+        raise NotFound(f"no crate {barcode!r}", field="barcode")
+    require_permission(actor, "moves.view_convoy")
+    return crate

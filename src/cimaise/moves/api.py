@@ -16,11 +16,11 @@ from cimaise.core.access import access_place, own_institution, require_permissio
 from cimaise.core.auth import request_actor
 from cimaise.core.pagination import PageParams, page_schema, paginate
 from cimaise.moves import selectors, services
-from cimaise.moves.access import access_anomaly, access_convoy
+from cimaise.moves.access import access_anomaly, access_convoy, access_crate, access_programme
 from cimaise.moves.epcis import BadEvent
 from cimaise.moves.export import EPCIS_CONTEXT, event_out, utc
 from cimaise.moves.models import Anomaly, CustodyEvent, ObjectState, Presence
-from cimaise.moves.reconciliation import convoy_reconciliation
+from cimaise.moves.reconciliation import convoy_reconciliation, crate_reconciliation, programme_reconciliation
 from cimaise.moves.vocab import VocabularyError, normalise
 
 router = Router(tags=["custody"])
@@ -320,3 +320,28 @@ def anomaly_resolve(request: HttpRequest, anomaly_id: int, data: ResolveIn) -> d
 def convoy_reconcile(request: HttpRequest, code: str) -> dict[str, Any]:
     convoy = access_convoy(request_actor(request), code)
     return convoy_reconciliation(convoy).as_dict()
+
+
+class ProgrammeFilter(Schema):
+    source: str | None = Field(
+        None, max_length=64, description="a source reserve's place code: its works only"
+    )
+
+
+@router.get(
+    "/programmes/{code}/reconciliation",
+    summary="A transfer programme (or one source reserve) against where its works are",
+)
+def programme_reconcile(request: HttpRequest, code: str, filters: Query[ProgrammeFilter]) -> dict[str, Any]:
+    actor = request_actor(request)
+    programme = access_programme(actor, code)
+    source = access_place(actor, filters.source) if filters.source else None
+    return programme_reconciliation(programme, source=source).as_dict()
+
+
+@router.get(
+    "/crates/{barcode}/reconciliation", summary="What the manifests put in a crate against its packing"
+)
+def crate_reconcile(request: HttpRequest, barcode: str) -> dict[str, Any]:
+    crate = access_crate(request_actor(request), barcode)
+    return crate_reconciliation(crate.institution, crate.uri).as_dict()
