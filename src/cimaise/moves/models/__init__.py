@@ -1,0 +1,35 @@
+"""The models of ``moves``, one module per concern; importing from here keeps working."""
+
+from cimaise.moves.models.custody import (
+    Anomaly,
+    Assignment,
+    Containment,
+    Convoy,
+    ConvoyItem,
+    Crate,
+    CustodyEvent,
+    EventObject,
+    ObjectState,
+    Presence,
+    Programme,
+    Status,
+    Vehicle,
+    object_uri,
+)
+
+__all__ = [
+    "Anomaly",
+    "Assignment",
+    "Containment",
+    "Convoy",
+    "ConvoyItem",
+    "Crate",
+    "CustodyEvent",
+    "EventObject",
+    "ObjectState",
+    "Presence",
+    "Programme",
+    "Status",
+    "Vehicle",
+    "object_uri",
+]
