@@ -4,19 +4,27 @@ anomalies). Everything here except the set-up tables is rebuilt from ledger fact
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import ClassVar
 from urllib.parse import quote
 
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from cimaise.collection.models import Work
-from cimaise.core.models import Institution, Place, Site
+from cimaise.core.models import Institution, Person, Place, Site
 
 
 def object_uri(kind: str, institution_code: str, key: str) -> str:
     """``urn:cimaise:{kind}:{institution}:{key}``, the key percent-encoded."""
     return f"urn:cimaise:{kind}:{institution_code}:{quote(key, safe='')}"
+
+
+def _size() -> models.DecimalField[Decimal | None, Decimal | None]:
+    return models.DecimalField(
+        max_digits=8, decimal_places=1, null=True, blank=True, validators=[MinValueValidator(Decimal(0))]
+    )
 
 
 class Crate(models.Model):
@@ -30,6 +38,15 @@ class Crate(models.Model):
     institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="crates")
     barcode = models.CharField(max_length=64)
     kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.SHUTTLE)
+    inner_length_cm = _size()
+    inner_width_cm = _size()
+    inner_height_cm = _size()
+    max_load_kg = _size()
+    tare_kg = _size()
+    shock_threshold_g = models.DecimalField(
+        max_digits=5, decimal_places=2, null=True, blank=True,
+        help_text=_("Shock (in g) its most fragile content tolerates."),
+    )  # fmt: skip
 
     class Meta:
         ordering: ClassVar = ["barcode"]
@@ -48,9 +65,19 @@ class Crate(models.Model):
 class Vehicle(models.Model):
     """A truck of the transfer fleet (``urn:cimaise:vehicle:{inst}:{plate}``)."""
 
+    class Kind(models.TextChoices):
+        SEMI_TRAILER = "semi-trailer", _("Semi-trailer")
+        RIGID = "rigid", _("Rigid truck")
+        VAN = "van", _("Van")
+
     institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="vehicles")
     plate = models.CharField(max_length=20)
     description = models.CharField(max_length=200, blank=True)
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.SEMI_TRAILER)
+    air_suspension = models.BooleanField(default=True)
+    climate_unit = models.BooleanField(default=True, help_text=_("Holds 18–20 °C, 50–55 % RH."))
+    volume_m3 = _size()
+    max_load_kg = _size()
 
     class Meta:
         ordering: ClassVar = ["plate"]
@@ -101,6 +128,16 @@ class Assignment(models.Model):
         return f"{self.work_id} → {self.target_id}"
 
 
+class ConvoyState(models.TextChoices):
+    PLANNED = "planned", _("Planned")
+    LOADING = "loading", _("Loading")
+    SEALED = "sealed", _("Sealed")
+    IN_TRANSIT = "in_transit", _("In transit")
+    ARRIVED = "arrived", _("Arrived")
+    UNLOADED = "unloaded", _("Unloaded")
+    CLOSED = "closed", _("Closed")
+
+
 class Convoy(models.Model):
     """One truck journey; ``urn:cimaise:convoy:{inst}:{code}`` is its EPCIS business transaction."""
 
@@ -111,6 +148,18 @@ class Convoy(models.Model):
     origin = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
     destination = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
     planned_departure = models.DateTimeField(null=True, blank=True)
+    planned_arrival = models.DateTimeField(null=True, blank=True)
+    state = models.CharField(max_length=12, choices=ConvoyState.choices, default=ConvoyState.PLANNED)
+    drivers = models.JSONField(default=list, blank=True, help_text=_("The two drivers' names."))
+    escorts = models.ManyToManyField(Person, blank=True, related_name="escorted_convoys")
+    seals = models.JSONField(default=list, blank=True, help_text=_("Seal numbers recorded at closing."))
+    seals_checked = models.JSONField(default=list, blank=True, help_text=_("Seal numbers read at opening."))
+    route = models.JSONField(
+        default=list, blank=True, help_text=_("Planned route: [[lat, lon], …] from origin to destination.")
+    )
+    planned_stops = models.JSONField(
+        default=list, blank=True, help_text=_("Planned stops: [{lat, lon, from, until}, …].")
+    )
 
     class Meta:
         ordering: ClassVar = ["-planned_departure", "code"]
