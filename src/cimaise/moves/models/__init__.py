@@ -17,6 +17,7 @@ from cimaise.moves.models.custody import (
     Vehicle,
     object_uri,
 )
+from cimaise.moves.models.incidents import Incident
 
 __all__ = [
     "Anomaly",
@@ -28,6 +29,7 @@ __all__ = [
     "Crate",
     "CustodyEvent",
     "EventObject",
+    "Incident",
     "ObjectState",
     "Presence",
     "Programme",
