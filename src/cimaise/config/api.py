@@ -12,6 +12,7 @@ from cimaise.core.api_errors import error_response, field_name
 from cimaise.core.auth import API_AUTH
 from cimaise.core.errors import DomainError
 from cimaise.moves.api import router as moves_router
+from cimaise.moves.api_convoys import router as convoys_router
 
 api = NinjaAPI(
     title="Cimaise API",
@@ -65,3 +66,4 @@ def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 api.add_router("/", core_router)
 api.add_router("/", collection_router)
 api.add_router("/", moves_router)
+api.add_router("/", convoys_router)

@@ -18,3 +18,19 @@ ANOMALY_RESOLVED = register(
     "moves.anomaly.resolved",
     "A registrar resolved an anomaly (kind, object, event) with a comment.",
 )
+CONVOY_MOVED = register(
+    "moves.convoy.moved",
+    "A convoy changed state (from, to, seals, the custody event that recorded it).",
+)
+DISCREPANCY_RESOLVED = register(
+    "moves.discrepancy.resolved",
+    "A registrar explained a reconciliation discrepancy of a convoy (kind, step, object, comment).",
+)
+CONDITION_REPORTED = register(
+    "moves.condition.reported",
+    "A condition report of a work (phase, overall state, alterations, photos' SHA-256, examiner).",
+)
+INCIDENT_OPENED = register(
+    "moves.incident.opened",
+    "An incident was opened (kind, convoy, work, evidence).",
+)

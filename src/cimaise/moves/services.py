@@ -64,14 +64,24 @@ def custody_capture_unchecked(
     *, institution: Institution, events: Sequence[ParsedEvent], who: str, now: dt.datetime | None = None
 ) -> CaptureResult:
     """The capture itself, for callers that have authorized and parsed already (loaders)."""
+    with transaction.atomic(durable=True):
+        return custody_record(institution=institution, events=events, who=who, now=now)
+
+
+def custody_record(
+    *, institution: Institution, events: Sequence[ParsedEvent], who: str, now: dt.datetime | None = None
+) -> CaptureResult:
+    """Capture inside the caller's transaction (services whose command also moves custody, such as
+    a convoy's departure)."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("custody_record must run inside the caller's transaction")
     now = now or timezone.now()
     ids = [event.event_id for event in events]
-    with transaction.atomic(durable=True):
-        ledger_lock()  # a concurrent resend waits here, then finds its events stored
-        fresh = _fresh(institution, events)
-        if fresh:
-            _record(institution, fresh, who, now)
-        anomalies = anomalies_for_events(institution, ids)
+    ledger_lock()  # a concurrent resend waits here, then finds its events stored
+    fresh = _fresh(institution, events)
+    if fresh:
+        _record(institution, fresh, who, now)
+    anomalies = anomalies_for_events(institution, ids)
     return CaptureResult(
         event_ids=ids, recorded=len(fresh), already_recorded=len(events) - len(fresh), anomalies=anomalies
     )

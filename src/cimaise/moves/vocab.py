@@ -19,9 +19,15 @@ DISPOSITIONS = frozenset(
     sellable_accessible sellable_not_accessible stolen unavailable unknown""".split()
 )
 
-#: Our own bizStep for the acclimatisation of crates on arrival, a kind of ``holding``.
+#: Our own bizSteps: the acclimatisation of crates on arrival (a kind of ``holding``); sealing and
+#: unsealing a truck (the seal numbers ride in ``cimaise:seals``); closing a convoy.
 ACCLIMATISING = "urn:cimaise:bizstep:acclimatising"
-OWN_BIZ_STEPS = frozenset({ACCLIMATISING})
+SEALING = "urn:cimaise:bizstep:sealing"
+UNSEALING = "urn:cimaise:bizstep:unsealing"
+CONVOY_CLOSING = "urn:cimaise:bizstep:convoy_closing"
+OWN_BIZ_STEPS = frozenset({ACCLIMATISING, SEALING, UNSEALING, CONVOY_CLOSING})
+#: The JSON-LD prefix of our extension fields.
+OWN_CONTEXT = {"cimaise": "urn:cimaise:epcis:"}
 
 _PREFIXES = {
     "bizStep": ("https://ref.gs1.org/cbv/BizStep-", "urn:epcglobal:cbv:bizstep:"),

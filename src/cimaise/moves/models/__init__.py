@@ -1,5 +1,6 @@
 """The models of ``moves``, one module per concern; importing from here keeps working."""
 
+from cimaise.moves.models.convoys import ConditionPhoto, ConditionReport, DiscrepancyResolution
 from cimaise.moves.models.custody import (
     Anomaly,
     Assignment,
@@ -20,6 +21,9 @@ from cimaise.moves.models.custody import (
 from cimaise.moves.models.incidents import Incident
 
 __all__ = [
+    "ConditionPhoto",
+    "ConditionReport",
+    "DiscrepancyResolution",
     "Anomaly",
     "Assignment",
     "Containment",
