@@ -13,6 +13,9 @@ from cimaise.core.auth import API_AUTH
 from cimaise.core.errors import DomainError
 from cimaise.moves.api import router as moves_router
 from cimaise.moves.api_convoys import router as convoys_router
+from cimaise.moves.api_planning import router as planning_router
+from cimaise.moves.api_scanner import router as scanner_router
+from cimaise.moves.api_telemetry import router as telemetry_router
 
 api = NinjaAPI(
     title="Cimaise API",
@@ -67,3 +70,6 @@ api.add_router("/", core_router)
 api.add_router("/", collection_router)
 api.add_router("/", moves_router)
 api.add_router("/", convoys_router)
+api.add_router("/", planning_router)
+api.add_router("/", telemetry_router)
+api.add_router("/", scanner_router)

@@ -12,11 +12,12 @@ from ninja import Field, Schema
 from cimaise.core.errors import InvalidInput
 
 MAX_LIMIT = 500
+MAX_OFFSET = 1_000_000_000  # beyond SQLite's 64-bit LIMIT/OFFSET arithmetic, and any real list
 
 
 class PageParams(Schema):
     limit: int = Field(50, ge=1, le=MAX_LIMIT, description=f"items per page, at most {MAX_LIMIT}")
-    offset: int = Field(0, ge=0, description="items to skip")
+    offset: int = Field(0, ge=0, le=MAX_OFFSET, description="items to skip")
 
 
 def paginate[T](
@@ -26,10 +27,10 @@ def paginate[T](
     serialize: Callable[[Any], T],
 ) -> dict[str, Any]:
     """One page of ``items`` (a queryset is counted and sliced in the database)."""
-    if params.offset < 0 or not 1 <= params.limit <= MAX_LIMIT:
+    if not 0 <= params.offset <= MAX_OFFSET or not 1 <= params.limit <= MAX_LIMIT:
         raise InvalidInput("limit or offset out of range", field="limit")
     count = items.count() if isinstance(items, QuerySet) else len(items)
-    page = items[params.offset : params.offset + params.limit]
+    page = items[params.offset : params.offset + params.limit] if params.offset < count else []
     following = params.offset + params.limit
     next_url = None
     if following < count:

@@ -84,9 +84,10 @@ def shelf_checks(institution: Institution, rows: Sequence[CustodyEvent]) -> list
             last[row.place_id] = row
     if not last:
         return []
+    totals = _totals(institution, list(last))
     detected = []
     for place in Place.objects.filter(pk__in=list(last)).select_related("institution"):
-        excess = _excess(institution, place)
+        excess = _excess(place, *totals.get(place.pk, (Decimal(0), Decimal(0))))
         if excess:
             event = last[place.pk]
             body = {"eventID": event.event_id, "bizStep": event.biz_step, "place": place.code, **excess}
@@ -94,18 +95,24 @@ def shelf_checks(institution: Institution, rows: Sequence[CustodyEvent]) -> list
     return detected
 
 
-def _excess(institution: Institution, place: Place) -> dict[str, Any]:
+def _totals(institution: Institution, place_ids: list[int]) -> dict[int, tuple[Decimal, Decimal]]:
+    """Per place: the weight (kg) and volume (litres) of the works on it now, in one query."""
+    totals: dict[int, tuple[Decimal, Decimal]] = {}
+    works = ObjectState.objects.filter(
+        institution=institution, place_id__in=place_ids, kind="work", work__isnull=False
+    ).values_list("place_id", "work__weight_kg", "work__height_cm", "work__width_cm", "work__depth_cm")
+    zero = Decimal(0)
+    for place_id, weight, h, w, d in works:
+        load, volume = totals.get(place_id, (zero, zero))
+        totals[place_id] = (load + (weight or zero), volume + (h or zero) * (w or zero) * (d or zero) / 1000)
+    return totals
+
+
+def _excess(place: Place, load: Decimal, volume: Decimal) -> dict[str, Any]:
     """The load and volume on the shelf, when one of them is over the shelf's limit."""
     volume_limit = place.volume_litres
     if place.load_limit_kg is None and volume_limit is None:
         return {}
-    works = ObjectState.objects.filter(institution=institution, place=place, kind="work", work__isnull=False)
-    load, volume = Decimal(0), Decimal(0)
-    for weight, h, w, d in works.values_list(
-        "work__weight_kg", "work__height_cm", "work__width_cm", "work__depth_cm"
-    ):
-        load += weight or Decimal(0)
-        volume += (h or Decimal(0)) * (w or Decimal(0)) * (d or Decimal(0)) / 1000
     over_load = place.load_limit_kg is not None and load > place.load_limit_kg
     over_volume = volume_limit is not None and volume > volume_limit
     if not (over_load or over_volume):

@@ -70,7 +70,7 @@ def convoy_move(
     now = now or timezone.now()
     with transaction.atomic(durable=True):
         locked = (
-            Convoy.objects.select_for_update()
+            Convoy.objects.select_for_update(of=("self",))
             .select_related("vehicle__institution", "institution")
             .get(pk=convoy.pk)
         )

@@ -20,6 +20,8 @@ from cimaise.core.demo import DemoContext, DemoLoader, register_loader
 from cimaise.core.models import Institution, Place
 from cimaise.moves.epcis import parse_payload
 from cimaise.moves.models import Assignment, Convoy, ConvoyItem, Crate, Programme, Vehicle
+from cimaise.moves.planning.addressing import AddressingPlanner
+from cimaise.moves.planning.selectors import destination_bays, occupancy, work_specs
 from cimaise.moves.services import custody_capture_unchecked
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -29,20 +31,10 @@ PAUSE = (dt.date(2020, 3, 16), dt.date(2020, 6, 1))  # the 2020 stop
 DEPARTURE_DAYS = (0, 1, 3, 4)  # Monday, Tuesday, Thursday, Friday: about four trucks a week
 CONVOY_SIZE = 700
 PER_CRATE = 10
-HEADROOM = Decimal("0.85")
 ZONES = {"PEI": "Z1", "SCU": "Z2", "OA": "Z3", "AI": "Z3", "AE": "Z4", "AO": "Z4", "AGER": "Z4", "HL": "Z4"}
 ZONES["AG"] = "Z5"
 TRUCKS = ("GT-201-LV", "GT-202-LV", "GT-203-LV", "GT-204-LV")
 ACCLIMATISING = "urn:cimaise:bizstep:acclimatising"
-
-
-@dataclass
-class Slot:
-    """A shelf (or, for a work no shelf takes, a storage unit) and the room left on it."""
-
-    place: Place
-    load: Decimal
-    volume: Decimal | None
 
 
 @dataclass
@@ -56,75 +48,24 @@ class Item:
     room: str
 
 
-def _slots(louvre: Institution) -> tuple[dict[str, list[Slot]], list[Slot]]:
-    shelves: dict[str, list[Slot]] = defaultdict(list)
-    units: list[Slot] = []
-    places = Place.objects.filter(institution=louvre, site__code="CCL").select_related(
-        "institution", "parent"
+def _targets(louvre: Institution) -> dict[int, Place]:
+    """Every work's target, from the addressing planner (``moves.planning``): each department's
+    fragility classes on consecutive shelves of its zone, 15 % headroom on load and volume,
+    racks (storage units) for works no shelf takes. Zone 6 (quarantine) is never a target."""
+    zones = list(
+        Place.objects.filter(institution=louvre, site__code="CCL", kind=Place.Kind.ROOM)
+        .exclude(code="CCL-Z6")
+        .select_related("institution")
+        .order_by("code")
     )
-    for place in places.order_by("path"):
-        parts = place.path.split("/")  # site/building/level/room/unit/shelf
-        zone = parts[3] if len(parts) > 3 else ""
-        if zone == "CCL-Z6":
-            continue  # quarantine and acclimatisation: never a target
-        if place.kind == Place.Kind.SHELF:
-            volume = place.volume_litres
-            shelves[zone.removeprefix("CCL-")].append(
-                Slot(
-                    place,
-                    (place.load_limit_kg or Decimal(0)) * HEADROOM,
-                    volume * HEADROOM if volume else None,
-                )
-            )
-        elif place.kind == Place.Kind.UNIT:
-            units.append(Slot(place, (place.load_limit_kg or Decimal(0)) * HEADROOM, None))
-    return shelves, units
-
-
-def _fits(slot: Slot, item: Item) -> bool:
-    return item.weight <= slot.load and (slot.volume is None or item.volume <= slot.volume)
-
-
-def _take(slot: Slot, item: Item) -> Place:
-    slot.load -= item.weight
-    if slot.volume is not None:
-        slot.volume -= item.volume
-    return slot.place
-
-
-class Planner:
-    """First-fit over the last few shelves opened in each zone (a department stays together),
-    overflowing into the other zones; a work too big for any shelf goes to a storage unit."""
-
-    WINDOW = 24
-
-    def __init__(self, shelves: dict[str, list[Slot]], units: list[Slot]) -> None:
-        self.shelves, self.units = shelves, units
-        self.cursor = dict.fromkeys(shelves, 0)
-        self.open: dict[str, list[Slot]] = {zone: [] for zone in shelves}
-
-    def target(self, item: Item) -> Place | None:
-        preferred = ZONES.get(item.department, "Z4")
-        for zone in sorted(self.shelves, key=lambda z: (z != preferred, z)):
-            place = self._in_zone(zone, item)
-            if place is not None:
-                return place
-        unit = next((u for u in self.units if _fits(u, item)), None)
-        return _take(unit, item) if unit is not None else None
-
-    def _in_zone(self, zone: str, item: Item) -> Place | None:
-        window = self.open[zone]
-        slot = next((s for s in window if _fits(s, item)), None)
-        while slot is None and self.cursor[zone] < len(self.shelves[zone]):
-            fresh = self.shelves[zone][self.cursor[zone]]
-            self.cursor[zone] += 1
-            window.append(fresh)
-            if len(window) > self.WINDOW:
-                window.pop(0)  # the oldest open shelf is as full as it will get
-            slot = fresh if _fits(fresh, item) else None
-            if slot is None:
-                return None  # too big for an empty shelf of this zone
-        return _take(slot, item) if slot is not None else None
+    planner = AddressingPlanner(
+        destination_bays(louvre, zones),
+        occupancy(louvre, zones),
+        department_zones={department: f"CCL-{zone}" for department, zone in ZONES.items()},
+    )
+    outcome = planner.run(work_specs(Work.objects.filter(institution=louvre, normal_place__isnull=False)))
+    places = Place.objects.select_related("institution").in_bulk({bay for _, bay in outcome.placed})
+    return {work: places[bay] for work, bay in outcome.placed}
 
 
 def _items(louvre: Institution) -> list[Item]:
@@ -392,12 +333,7 @@ def _setting(louvre: Institution, ctx: DemoContext) -> tuple[Setting, list[Item]
         institution=louvre, code="P-CCL", name="Transfert des réserves parisiennes vers le CCL"
     )
     items = _items(louvre)
-    planner = Planner(*_slots(louvre))
-    targets: dict[int, Place] = {}
-    for item in ctx.progress(items, desc="target shelves"):
-        target = planner.target(item)
-        if target is not None:
-            targets[item.work_id] = target
+    targets = _targets(louvre)
     Assignment.objects.bulk_create(
         (
             Assignment(programme=programme, work_id=i.work_id, source_id=i.source, target=targets[i.work_id])

@@ -122,10 +122,12 @@ def _row(values: tuple[Any, ...], named: list[tuple[str, str]], new: set[int]) -
     )
 
 
-def geography(institution: Institution) -> Geography:
-    rows = Place.objects.filter(institution=institution).values_list(
-        "pk", "site_id", "site__latitude", "site__longitude"
-    )
+def geography(institution: Institution, place_ids: Iterable[int | None] | None = None) -> Geography:
+    """Sites and coordinates of these places (all of the institution's when ``None``)."""
+    places = Place.objects.filter(institution=institution)
+    if place_ids is not None:
+        places = places.filter(pk__in=sorted({pk for pk in place_ids if pk is not None}))
+    rows = places.values_list("pk", "site_id", "site__latitude", "site__longitude")
     return Geography(
         sites={
             pk: (site, float(lat), float(lon)) if lat is not None and lon is not None else None
@@ -220,8 +222,11 @@ def _project_incrementally(
     institution: Institution, objects: set[str], resumed: list[ObjState], new: set[int]
 ) -> list[Detected]:
     work_ids = work_ids_of(institution, objects)
-    fold = Fold(objects, geography=geography(institution), targeted=targeted_of(work_ids), resume=resumed)
-    fold.run(event_rows(sorted(new), new))
+    events = list(event_rows(sorted(new), new))
+    seen = [e.seen_at for e in events] + [s.last_seen_place for s in resumed]
+    where = geography(institution, seen)
+    fold = Fold(objects, geography=where, targeted=targeted_of(work_ids), resume=resumed)
+    fold.run(events)
     touched = [s for s in fold.states.values() if s.last_event is not None]
     for batch in chunks([s.uri for s in touched]):
         ObjectState.objects.filter(institution=institution, uri__in=batch).delete()
@@ -259,8 +264,11 @@ def _project_fully(
 ) -> list[Detected]:
     objects = closure(institution, uris, since=since, links=links)
     work_ids = work_ids_of(institution, objects)
-    fold = Fold(objects, geography=geography(institution), targeted=targeted_of(work_ids))
-    fold.run(_event_rows(institution, objects, new))
+    events = _event_rows(institution, objects, new)
+    fold = Fold(
+        objects, geography=geography(institution, [e.seen_at for e in events]), targeted=targeted_of(work_ids)
+    )
+    fold.run(events)
     write_states(institution, fold.states.values(), work_ids)
     return fold.detected
 

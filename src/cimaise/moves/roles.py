@@ -14,3 +14,5 @@ grant(Role.ESCORT, "moves.change_convoy")
 grant(Role.RECEPTION, "moves.change_convoy", "moves.add_conditionreport")
 for _reader in (Role.REGISTRAR, Role.ADMIN, Role.ESCORT, Role.RECEPTION, Role.ANALYST):
     grant(_reader, "moves.view_conditionreport", "moves.view_incident")
+grant(Role.ADMIN, "moves.view_trackerdevice", "moves.add_trackerdevice", "moves.change_trackerdevice")
+grant(Role.REGISTRAR, "moves.view_trackerdevice", "moves.add_trackerdevice", "moves.change_trackerdevice")

@@ -95,7 +95,7 @@ def _fresh(institution: Institution, events: Sequence[ParsedEvent]) -> list[Pars
     """Events not stored yet, each once (a resend, whole or partial, stores nothing twice)."""
     stored: set[tuple[str, bool]] = set()
     for batch in chunks(sorted({event.event_id for event in events})):
-        rows = CustodyEvent.objects.filter(institution=institution, event_id__in=batch)
+        rows = CustodyEvent.objects.filter(institution=institution, event_id__in=batch).order_by()
         stored.update(rows.values_list("event_id", "is_declaration"))
     fresh = []
     for event in events:
@@ -237,7 +237,9 @@ def retractions_apply(institution: Institution, events: list[ParsedEvent]) -> se
     """Apply error declarations (either order of arrival); the objects whose history changed."""
     declared = [e.event_id for e in events if e.declaration is not None]
     plain = [e.event_id for e in events if e.declaration is None]
-    earlier = CustodyEvent.objects.filter(institution=institution, is_declaration=True, event_id__in=plain)
+    earlier = CustodyEvent.objects.filter(
+        institution=institution, is_declaration=True, event_id__in=plain
+    ).order_by()
     retract = set(declared) | set(earlier.values_list("event_id", flat=True))
     if not retract:
         return set()

@@ -1,6 +1,6 @@
 """Custody pages, under /custody/ (namespace ``custody``)."""
 
-from django.urls import path
+from django.urls import include, path
 
 from cimaise.moves import views
 
@@ -13,4 +13,6 @@ urlpatterns = [
     path("places/<str:code>/", views.place_detail, name="place"),
     path("anomalies/", views.anomaly_list, name="anomalies"),
     path("anomalies/<int:anomaly_id>/resolve", views.anomaly_resolve, name="anomaly-resolve"),
+    path("documents/", include("cimaise.moves.urls_documents")),
+    path("scanner/", include("cimaise.moves.scanner.urls")),
 ]

@@ -19,8 +19,14 @@ from cimaise.moves.models.custody import (
     object_uri,
 )
 from cimaise.moves.models.incidents import Incident
+from cimaise.moves.models.planning import AddressingBatch, AddressingFlag, AddressingRun, PackingPlacement
+from cimaise.moves.models.telemetry import TelemetryReading, TrackerDevice
 
 __all__ = [
+    "AddressingBatch",
+    "AddressingFlag",
+    "AddressingRun",
+    "PackingPlacement",
     "ConditionPhoto",
     "ConditionReport",
     "DiscrepancyResolution",
@@ -38,6 +44,8 @@ __all__ = [
     "Presence",
     "Programme",
     "Status",
+    "TelemetryReading",
+    "TrackerDevice",
     "Vehicle",
     "object_uri",
 ]
