@@ -9,7 +9,16 @@ import pytest
 from django.core.management import call_command
 from django.db.models import Count
 
-from cimaise.moves.models import Anomaly, Assignment, Convoy, CustodyEvent, ObjectState, Programme
+from cimaise.moves.models import (
+    Anomaly,
+    Assignment,
+    Convoy,
+    CustodyEvent,
+    Incident,
+    ObjectState,
+    Programme,
+    TelemetryReading,
+)
 from cimaise.moves.reconciliation import convoy_reconciliation, programme_reconciliation
 from cimaise.moves.tests.snapshot import custody_snapshot
 
@@ -23,9 +32,14 @@ def test_the_small_demo_has_a_programme_half_done() -> None:
     assert assigned > 3_000
     summary = programme_reconciliation(programme).summary
     assert summary["done"] + summary["wrong_place"] == pytest.approx(assigned / 2, abs=2)
-    assert summary["in_progress"] == 700  # the next convoy is packed, not yet loaded
+    # the next convoy is packed, not yet loaded; 30 works on the road and 20 on a truck loading
+    assert summary["in_progress"] == 750
     statuses = dict(ObjectState.objects.filter(kind="work").values_list("status").annotate(n=Count("id")))
-    assert set(statuses) == {"in_storage", "packed", "stored"}
+    assert set(statuses) == {"in_storage", "packed", "stored", "in_transit", "loaded"}
+    on_the_road = Convoy.objects.get(state="in_transit")
+    assert TelemetryReading.objects.filter(convoy=on_the_road, rejection="").count() == 30
+    assert list(Incident.objects.filter(convoy=on_the_road).values_list("kind", flat=True)) == ["temperature"]
+    assert Convoy.objects.filter(state="loading").count() == 1
     kinds = set(Anomaly.objects.values_list("kind", flat=True))
     # the work put on the neighbouring shelf may also overload it
     assert (

@@ -12,8 +12,6 @@ import copy
 import hashlib
 import json
 import random
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,17 +19,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cimaise.moves.event_hash import EventHashError, event_hash, prehash_string
+from cimaise.moves.tests.epcis_data import shared_epcis
 
 EXAMPLE = "http://ns.example.com/epcis/"
 CONTEXT = {"example": EXAMPLE}
-
-
-@cache
-def shared_epcis() -> Path:
-    """``../shared/epcis`` beside the repository root (the directory holding pyproject.toml)."""
-    here = Path(__file__).resolve()
-    root = next((p for p in here.parents if (p / "pyproject.toml").is_file()), here.parents[4])
-    return root.parent / "shared" / "epcis"
 
 
 def example_document(name: str) -> dict[str, Any]:

@@ -31,6 +31,7 @@ from cimaise.collection.models import Work
 from cimaise.core.tests.personas import Cast
 from cimaise.moves.models import Convoy, ConvoyItem, Crate, CustodyEvent
 from cimaise.moves.services import custody_capture
+from cimaise.moves.tests.epcis_data import shared_epcis
 from cimaise.moves.tests.factories import (
     Transfer,
     aggregation,
@@ -57,15 +58,6 @@ EXAMPLES = [
 
 
 # The standard's schema, checked offline ------------------------------------------------------
-
-
-@cache
-def shared_epcis() -> Path:
-    """``shared/epcis`` in the first directory above the repository root that has one."""
-    here = Path(__file__).resolve()
-    root = next((p for p in here.parents if (p / "pyproject.toml").is_file()), here.parents[4])
-    found = (p / "shared" / "epcis" for p in root.parents)
-    return next((path for path in found if path.is_dir()), root.parent / "shared" / "epcis")
 
 
 def shared_json(name: str) -> Any:
