@@ -13,16 +13,20 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from cimaise.collection.models import Work
+from cimaise.core.actors import actor_for
 from cimaise.core.demo import DemoContext, DemoLoader, register_loader
 from cimaise.core.models import Institution, Place
 from cimaise.moves.epcis import parse_payload
-from cimaise.moves.models import Assignment, Convoy, ConvoyItem, Crate, Programme, Vehicle
+from cimaise.moves.models import Assignment, Convoy, ConvoyItem, ConvoyState, Crate, Programme, Vehicle
 from cimaise.moves.planning.addressing import AddressingPlanner
 from cimaise.moves.planning.selectors import destination_bays, occupancy, work_specs
 from cimaise.moves.services import custody_capture_unchecked
+from cimaise.moves.telemetry.devices import tracker_register
+from cimaise.moves.telemetry.services import telemetry_ingest
 
 PARIS = ZoneInfo("Europe/Paris")
 FIRST_DEPARTURE = dt.datetime(2019, 10, 7, 7, 0, tzinfo=PARIS)
@@ -366,6 +370,7 @@ def load_transfer(ctx: DemoContext) -> None:
         _convoy(setting, k, chunk, next(days), travelled=True)
     if following:
         _convoy(setting, len(convoys), following, next(days), travelled=False)
+    load_convoys_today(setting, items[half + CONVOY_SIZE :], len(convoys))
 
 
 register_loader(
@@ -373,3 +378,95 @@ register_loader(
         "moves.transfer", 60, load_transfer, "The transfer programme, half done, with its custody events"
     )
 )
+
+
+# --- the convoys of today: one on the road with its tracker, one loading ------------------------
+
+ROAD_ROUTE = [
+    [48.860611, 2.337644],
+    [49.05, 2.45],
+    [49.4, 2.6],
+    [49.85, 2.75],
+    [50.2, 2.78],
+    [50.4186, 2.7817],
+]
+ROAD_CRATES = ("CR9001", "CR9002", "CR9003")
+LOADING_CRATES = ("CR9004", "CR9005")
+
+
+def _along(route: list[list[float]], fraction: float) -> tuple[float, float]:
+    """The point at ``fraction`` of the route's points (evenly between them: enough for a demo)."""
+    scaled = fraction * (len(route) - 1)
+    leg = min(int(scaled), len(route) - 2)
+    t = scaled - leg
+    (a_lat, a_lon), (b_lat, b_lon) = route[leg], route[leg + 1]
+    return a_lat + (b_lat - a_lat) * t, a_lon + (b_lon - a_lon) * t
+
+
+def _road_readings(start: dt.datetime) -> list[dict[str, Any]]:
+    """20 positions every 5 minutes along the route and 10 temperatures (four at about 23 °C)."""
+    readings: list[dict[str, Any]] = []
+    for i in range(20):
+        lat, lon = _along(ROAD_ROUTE, i * 0.035)
+        when = (start + dt.timedelta(minutes=5 * i)).isoformat()
+        readings.append(
+            {"id": f"p{i}", "type": "position", "time": when, "lat": lat, "lon": lon, "speed": 78.0}
+        )
+    temperatures = (19.1, 19.3, 19.4, 22.6, 23.1, 23.4, 23.0, 23.2, 23.3, 23.1)
+    for i, value in enumerate(temperatures):
+        when = (start + dt.timedelta(minutes=10 * i + 2)).isoformat()
+        readings.append({"id": f"t{i}", "type": "temperature", "time": when, "value": value})
+    return readings
+
+
+def _today_convoy(
+    s: Setting, code: str, plate: str, items: list[Item], barcodes: tuple[str, ...], day: dt.datetime
+) -> tuple[Convoy, list[str]]:
+    """A convoy of today with its few crates inspected, packed and loaded on its truck."""
+    Crate.objects.bulk_create(Crate(institution=s.louvre, barcode=b) for b in barcodes)
+    crate_rows = {c.barcode: c for c in Crate.objects.filter(institution=s.louvre, barcode__in=barcodes)}
+    vehicle = Vehicle.objects.select_related("institution").get(institution=s.louvre, plate=plate)
+    convoy = Convoy.objects.create(
+        institution=s.louvre, code=code, vehicle=vehicle, planned_departure=day,
+        programme=Programme.objects.get(institution=s.louvre, code="P-CCL"),
+        origin=s.louvre.sites.get(code="PAL"), destination=s.louvre.sites.get(code="CCL"),
+        route=ROAD_ROUTE, state=ConvoyState.LOADING,
+    )  # fmt: skip
+    ConvoyItem.objects.bulk_create(
+        ConvoyItem(convoy=convoy, work_id=item.work_id, crate=crate_rows[barcodes[i // PER_CRATE]])
+        for i, item in enumerate(items)
+    )
+    crates = [crate_rows[b].uri for b in barcodes]
+    link = [{"type": "bol", "bizTransaction": convoy.uri}]
+    loading = _event(
+        "AggregationEvent", "loading", day - dt.timedelta(minutes=30),
+        parentID=vehicle.uri, childEPCs=crates, bizTransactionList=link,
+    )  # fmt: skip
+    _capture(s.louvre, [*_inspect_and_pack(s, items, crates, day, None), loading], "user:registrar")
+    return convoy, crates
+
+
+def load_convoys_today(setting: Setting, items: list[Item], following: int) -> None:
+    """One convoy on the road (tracker, readings along its route, one temperature incident) and
+    one loading. ``following``: the index of the convoy packed before them."""
+    road_items, loading_items = items[: len(ROAD_CRATES) * PER_CRATE], items[len(ROAD_CRATES) * PER_CRATE :]
+    loading_items = loading_items[: len(LOADING_CRATES) * PER_CRATE]
+    if len(loading_items) < len(LOADING_CRATES) * PER_CRATE:
+        return
+    now = dt.datetime.now(PARIS).replace(microsecond=0)
+    start = now - dt.timedelta(minutes=100)
+    road_plate, loading_plate = TRUCKS[(following + 1) % len(TRUCKS)], TRUCKS[(following + 2) % len(TRUCKS)]
+    road, _crates = _today_convoy(setting, f"CV-{now:%Y%m%d}-R01", road_plate, road_items, ROAD_CRATES, start)
+    assert road.vehicle is not None  # noqa: S101  (just set)
+    departing = _event(
+        "ObjectEvent", "departing", start, epcList=[road.vehicle.uri], disposition="in_transit",
+        bizTransactionList=[{"type": "bol", "bizTransaction": road.uri}],
+    )  # fmt: skip
+    _capture(setting.louvre, [departing], "user:escort")
+    Convoy.objects.filter(pk=road.pk).update(state=ConvoyState.IN_TRANSIT)
+    road.state = ConvoyState.IN_TRANSIT
+    registrar = actor_for(User.objects.get(username="registrar"))
+    assert registrar is not None  # noqa: S101  (the demo's registrar)
+    tracker = tracker_register(actor=registrar, vehicle=road.vehicle, label=f"Tracker {road.vehicle.plate}")
+    telemetry_ingest(device=tracker.device, convoy=road, readings=_road_readings(start), now=now)
+    _today_convoy(setting, f"CV-{now:%Y%m%d}-L01", loading_plate, loading_items, LOADING_CRATES, now)

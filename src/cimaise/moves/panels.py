@@ -21,6 +21,7 @@ def register() -> None:
     """Idempotent: the registries are keyed by URL name and panel key."""
     register_nav(NavItem(_("Custody"), "custody:works", order=30, permission="moves.view_custodyevent"))
     register_nav(NavItem(_("Anomalies"), "custody:anomalies", order=31, permission="moves.view_anomaly"))
+    register_nav(NavItem(_("Board"), "custody:board", order=33, permission="moves.view_convoy"))
     register_nav(NavItem(_("Scanner"), "custody:scanner:page", order=32, permission="moves.add_custodyevent"))
     register_panel(
         HomePanel(

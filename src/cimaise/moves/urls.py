@@ -15,4 +15,5 @@ urlpatterns = [
     path("anomalies/<int:anomaly_id>/resolve", views.anomaly_resolve, name="anomaly-resolve"),
     path("documents/", include("cimaise.moves.urls_documents")),
     path("scanner/", include("cimaise.moves.scanner.urls")),
+    path("board/", include("cimaise.moves.board.urls")),
 ]

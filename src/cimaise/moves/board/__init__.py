@@ -1,0 +1,1 @@
+"""The live board of a transfer programme, under /custody/board/."""

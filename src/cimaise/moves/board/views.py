@@ -1,0 +1,55 @@
+"""The live board: the page, and its panel that htmx fetches again every 30 s."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cimaise.core.access import own_institution, require_actor, require_permission
+from cimaise.core.actors import actor_for
+from cimaise.core.models import Institution
+from cimaise.moves.board import selectors, svg
+
+VIEW_CONVOY = "moves.view_convoy"
+
+
+def _institution(request: HttpRequest) -> Institution:
+    actor = require_actor(getattr(request, "actor", None) or actor_for(request.user))
+    institution = own_institution(actor)
+    require_permission(actor, VIEW_CONVOY)
+    return institution
+
+
+def _context(institution: Institution) -> dict[str, Any]:
+    convoys = selectors.board_convoys(institution)
+    weeks = selectors.programme_weeks(institution)
+    waiting, waiting_count = selectors.acclimatising(institution)
+    return {
+        "convoys": convoys,
+        "map_svg": svg.board_map(
+            selectors.board_sites(institution), convoys, _("Map of the convoys between Paris and Liévin")
+        ),
+        "weeks": weeks,
+        "chart_svg": svg.progress_chart(weeks, _("Works stored per week against plan")),
+        "departments": selectors.programme_departments(institution),
+        "waiting": waiting,
+        "waiting_count": waiting_count,
+        "updated": timezone.now(),
+    }
+
+
+@login_required
+def board(request: HttpRequest) -> HttpResponse:
+    """The whole page; its panel refreshes itself."""
+    return render(request, "moves/board/board.html", _context(_institution(request)))
+
+
+@login_required
+def board_panel(request: HttpRequest) -> HttpResponse:
+    """The panel alone (what the page polls)."""
+    return render(request, "moves/board/_panel.html", _context(_institution(request)))
