@@ -418,3 +418,23 @@ def test_code128_refuses_what_it_cannot_carry() -> None:
 
 def test_the_page_counter_follows_the_translated_sentence() -> None:
     assert page_counter_css() == '"Page " counter(page) " of " counter(pages)'
+
+
+def test_the_condition_report_pdf_sets_the_stored_reports_side_by_side(
+    cast: Cast, transfer: Transfer, tmp_path: Path
+) -> None:
+    from cimaise.moves.condition import condition_report_record
+
+    work, actor = transfer.works[0], cast.registrar_a.actor
+    url = f"/custody/documents/works/{work.inventory}/condition.pdf"
+    assert cast.registrar_a.session_client().get(url).status_code == 404  # nothing examined yet
+    frame = {"zone": "frame", "kind": "scratch", "description": "lower left corner"}
+    condition_report_record(actor=actor, work=work, phase="before", overall=1, alterations=[frame])
+    tear = {"zone": "canvas", "kind": "tear"}
+    condition_report_record(actor=actor, work=work, phase="after", overall=2, alterations=[frame, tear])
+    response = cast.registrar_a.session_client().get(url)
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    text = pdf_text(response.content, tmp_path)
+    assert work.inventory in text and "lower left corner" in text and "tear" in text
+    assert cast.gate_agent_a.session_client().get(url).status_code == 403
+    assert cast.partner_b.session_client().get(url).status_code == 404
