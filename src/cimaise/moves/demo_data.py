@@ -282,6 +282,12 @@ def _convoy(s: Setting, k: int, items: list[Item], day: dt.datetime, *, travelle
         planned_departure=day,
         origin=s.louvre.sites.get(code="PAL"),
         destination=s.louvre.sites.get(code="CCL"),
+        # a convoy that travelled in the demo's past is closed, its seals recorded and checked
+        state=ConvoyState.CLOSED if travelled else ConvoyState.PLANNED,
+        seals=[f"SL{k + 1:05d}"] if travelled else [],
+        seals_checked=[f"SL{k + 1:05d}"] if travelled else [],
+        planned_arrival=day + dt.timedelta(hours=3, minutes=15),
+        drivers=["Pascal Roche", "Yann Le Goff"],
     )
     crate_rows = {c.barcode: c for c in Crate.objects.filter(institution=s.louvre)}
     ConvoyItem.objects.bulk_create(
