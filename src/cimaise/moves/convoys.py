@@ -26,6 +26,7 @@ from cimaise.moves.models import (
     ConditionReport,
     Convoy,
     ConvoyState,
+    CustodyEvent,
     DiscrepancyResolution,
     Incident,
     ObjectState,
@@ -224,7 +225,11 @@ def _departing(convoy: Convoy, seals: list[str], now: dt.datetime) -> list[Parse
 
 
 def _arriving(convoy: Convoy, seals: list[str], now: dt.datetime) -> list[ParsedEvent]:
-    return _parsed([_event(convoy, "arriving", now, **_destination(convoy))], now)
+    """Nothing when the tracker's geofence already recorded the arrival (one arrival per convoy)."""
+    recorded = CustodyEvent.objects.filter(
+        institution=convoy.institution, biz_transaction=convoy.uri, biz_step="arriving", retracted=False
+    ).exists()
+    return [] if recorded else _parsed([_event(convoy, "arriving", now, **_destination(convoy))], now)
 
 
 def _unloading(convoy: Convoy, seals: list[str], now: dt.datetime) -> list[ParsedEvent]:

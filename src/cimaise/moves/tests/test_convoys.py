@@ -306,3 +306,18 @@ def test_condition_reports_through_the_api(cast: Cast, transfer: Transfer, anon_
     assert cast.gate_agent_a.client().post(url, {"phase": "before", "overall": "1"}).status_code == 403
     assert cast.partner_b.client().get(url).status_code == 404
     assert anon_client.get(url).status_code == 401
+
+
+def test_an_arrival_already_recorded_by_the_geofence_is_not_recorded_twice(
+    cast: Cast, transfer: Transfer
+) -> None:
+    from cimaise.moves.tests.factories import object_event
+
+    convoy = move(cast, sealed(cast, transfer), "in_transit", minutes=50)
+    link = [{"type": "bol", "bizTransaction": convoy.uri}]
+    custody_capture(
+        actor=cast.registrar_a.actor,
+        payload=[object_event([transfer.truck], "arriving", 240, bizTransactionList=link)],
+    )
+    assert move(cast, convoy, "arrived", minutes=250).state == "arrived"
+    assert CustodyEvent.objects.filter(biz_transaction=convoy.uri, biz_step="arriving").count() == 1
