@@ -12,6 +12,7 @@ from cimaise.collection.access import access_work
 from cimaise.collection.models import Department, Work
 from cimaise.collection.selectors import work_search
 from cimaise.core.access import access_place, own_institution
+from cimaise.core.api import place_ref
 from cimaise.core.auth import request_actor
 from cimaise.core.pagination import PageParams, page_schema, paginate
 from cimaise.moves.models import Status
@@ -42,10 +43,6 @@ class WorkOut(Schema):
     barcode: str | None
 
 
-def _place(place: Any) -> dict[str, str] | None:
-    return None if place is None else {"code": place.code, "uri": place.uri, "name": place.name}
-
-
 def work_out(work: Work, state: Any = None) -> dict[str, Any]:
     """A work; ``state`` is its custody state (``moves.selectors.work_states``), if any."""
     return {
@@ -56,8 +53,8 @@ def work_out(work: Work, state: Any = None) -> dict[str, Any]:
         "artist": work.artist,
         "date": work.date_text,
         "status": (state.status or None) if state is not None else None,
-        "place": _place(state.place) if state is not None else None,
-        "normal_place": _place(work.normal_place),
+        "place": place_ref(state.place) if state is not None else None,
+        "normal_place": place_ref(work.normal_place),
         "dimensions_cm": [work.height_cm, work.width_cm, work.depth_cm],
         "weight_kg": work.weight_kg,
         "fragility": work.fragility,

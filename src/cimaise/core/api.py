@@ -48,6 +48,11 @@ def me(request: HttpRequest) -> dict[str, Any]:
     }
 
 
+def place_ref(place: Place | None) -> dict[str, str] | None:
+    """A place as other payloads cite it: ``{"code", "uri", "name"}``, or null."""
+    return None if place is None else {"code": place.code, "uri": place.uri, "name": place.name}
+
+
 class PlaceOut(Schema):
     code: str
     uri: str

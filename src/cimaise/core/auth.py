@@ -48,4 +48,9 @@ def request_actor(request: HttpRequest) -> Actor:
     return require_actor(getattr(request, "actor", None))
 
 
+def page_actor(request: HttpRequest) -> Actor:
+    """The actor of a staff page (a signed-in person; the session's user)."""
+    return require_actor(getattr(request, "actor", None) or actor_for(request.user))
+
+
 API_AUTH = [BearerToken(), Session()]

@@ -11,27 +11,23 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from cimaise.core import selectors, services
-from cimaise.core.access import access_place, access_token, own_institution, require_actor, require_permission
-from cimaise.core.actors import Actor, actor_for
+from cimaise.core.access import access_place, access_token, own_institution, require_permission
+from cimaise.core.auth import page_actor
 from cimaise.core.errors import DomainError
 from cimaise.core.forms import TokenForm
 from cimaise.core.ui import panels_for
 
 
-def _actor(request: HttpRequest) -> Actor:
-    return require_actor(getattr(request, "actor", None) or actor_for(request.user))
-
-
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = page_actor(request)
     panels = [(panel, panel.context(actor)) for panel in panels_for(actor)]
     return render(request, "core/home.html", {"panels": panels})
 
 
 @login_required
 def places(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = page_actor(request)
     institution = own_institution(actor)
     require_permission(actor, "core.view_place")
     q = request.GET.get("q", "").strip()[:100]
@@ -49,7 +45,7 @@ def places(request: HttpRequest) -> HttpResponse:
 @login_required
 def place_children(request: HttpRequest, code: str) -> HttpResponse:
     """htmx partial: the children of one place, expanded in the tree."""
-    actor = _actor(request)
+    actor = page_actor(request)
     place = access_place(actor, code)
     children = selectors.place_children(institution=place.institution, parent=place)
     return render(
@@ -61,7 +57,7 @@ def place_children(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 def tokens(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = page_actor(request)
     form = TokenForm(request.POST or None)
     issued = None
     if request.method == "POST" and form.is_valid():
@@ -88,7 +84,7 @@ def tokens(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = page_actor(request)
     try:
         token = services.token_revoke(actor=actor, token=access_token(actor, token_id))
     except DomainError as exc:

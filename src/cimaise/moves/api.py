@@ -13,6 +13,7 @@ from pydantic import AwareDatetime
 
 from cimaise.collection.access import access_work
 from cimaise.core.access import access_place, own_institution, require_permission
+from cimaise.core.api import place_ref
 from cimaise.core.auth import request_actor
 from cimaise.core.pagination import PageParams, page_schema, paginate
 from cimaise.moves import selectors, services
@@ -184,10 +185,6 @@ class CustodyOut(Schema):
     events: list[CustodyEntryOut]
 
 
-def _place(place: Any) -> dict[str, str] | None:
-    return None if place is None else {"code": place.code, "uri": place.uri, "name": place.name}
-
-
 def entry_out(entry: selectors.CustodyEntry) -> dict[str, Any]:
     event = entry.event
     return {
@@ -200,7 +197,7 @@ def entry_out(entry: selectors.CustodyEntry) -> dict[str, Any]:
         "recordTime": event.record_time,
         "readPoint": event.read_point or None,
         "bizLocation": event.biz_location or None,
-        "place": _place(event.place),
+        "place": place_ref(event.place),
         "bizTransaction": event.biz_transaction or None,
         "who": event.who,
         "via": entry.via or None,
@@ -214,10 +211,10 @@ def state_out(state: ObjectState | None) -> dict[str, Any]:
         return {"status": None, "place": None, "container": None, "last_seen": None}
     seen = None
     if state.last_seen_at is not None:
-        seen = {"at": state.last_seen_at, "place": _place(state.last_seen_place), "by": state.last_seen_by}
+        seen = {"at": state.last_seen_at, "place": place_ref(state.last_seen_place), "by": state.last_seen_by}
     return {
         "status": state.status or None,
-        "place": _place(state.place),
+        "place": place_ref(state.place),
         "container": state.container or None,
         "last_seen": seen,
     }

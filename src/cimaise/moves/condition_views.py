@@ -14,8 +14,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from cimaise.collection.access import access_work
-from cimaise.core.access import require_actor, require_permission
-from cimaise.core.actors import Actor, actor_for
+from cimaise.core.access import require_permission
+from cimaise.core.actors import Actor
+from cimaise.core.auth import page_actor
 from cimaise.core.errors import DomainError
 from cimaise.moves.access import access_convoy
 from cimaise.moves.condition import Photo, condition_report_record
@@ -44,10 +45,6 @@ class AlterationForm(forms.Form):
 Alterations = forms.formset_factory(AlterationForm, extra=ZONES, max_num=ZONES)
 
 
-def _actor(request: HttpRequest) -> Actor:
-    return require_actor(getattr(request, "actor", None) or actor_for(request.user))
-
-
 def _alterations(formset: Any) -> list[dict[str, str]]:
     rows = [f.cleaned_data for f in formset.forms if f.cleaned_data.get("zone") or f.cleaned_data.get("kind")]
     return [
@@ -72,7 +69,7 @@ def _record(
 @login_required
 def condition_new(request: HttpRequest, inventory: str) -> HttpResponse:
     """Show the form, or record the report and go back to the work's page."""
-    actor = _actor(request)
+    actor = page_actor(request)
     work = access_work(actor, inventory)
     require_permission(actor, "moves.add_conditionreport")
     form = ConditionForm(request.POST or None)

@@ -21,8 +21,9 @@ from django.utils.translation import gettext as _
 from cimaise.collection.access import access_work
 from cimaise.collection.models import Work
 from cimaise.collection.selectors import work_search
-from cimaise.core.access import access_place, own_institution, require_actor, require_permission
-from cimaise.core.actors import Actor, actor_for
+from cimaise.core.access import access_place, own_institution, require_permission
+from cimaise.core.actors import Actor
+from cimaise.core.auth import page_actor
 from cimaise.core.errors import Conflict, InvalidInput, NotFound
 from cimaise.core.models import Institution, Place
 from cimaise.core.selectors import place_ancestors, place_children
@@ -34,10 +35,6 @@ from cimaise.moves.models import Anomaly, CustodyEvent, ObjectState, Presence
 
 PAGE_SIZE = 50
 VIEW_CUSTODY = "moves.view_custodyevent"
-
-
-def _actor(request: HttpRequest) -> Actor:
-    return require_actor(getattr(request, "actor", None) or actor_for(request.user))
 
 
 def _page(
@@ -104,7 +101,7 @@ def _works_found(actor: Actor, institution: Institution, form: WorkSearchForm) -
 @login_required
 def works(request: HttpRequest) -> HttpResponse:
     """Works search: inventory, title, department, custody status and current place."""
-    actor = _actor(request)
+    actor = page_actor(request)
     institution = own_institution(actor)
     require_permission(actor, VIEW_CUSTODY)
     require_permission(actor, "collection.view_work")
@@ -119,7 +116,7 @@ def works(request: HttpRequest) -> HttpResponse:
 @login_required
 def work_detail(request: HttpRequest, inventory: str) -> HttpResponse:
     """A work: its record, where it is, and its chain of custody in event time."""
-    actor = _actor(request)
+    actor = page_actor(request)
     work = access_work(actor, inventory)
     require_permission(actor, VIEW_CUSTODY)
     institution = work.institution
@@ -176,7 +173,7 @@ def _rows_then(page: Page[Presence], institution: Institution) -> list[ContentRo
 @login_required
 def place_detail(request: HttpRequest, code: str) -> HttpResponse:
     """What is on a place and below it now, and what was there at a chosen moment."""
-    actor = _actor(request)
+    actor = page_actor(request)
     place = access_place(actor, code)
     require_permission(actor, VIEW_CUSTODY)
     institution = place.institution
@@ -201,7 +198,7 @@ def place_detail(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 def anomaly_list(request: HttpRequest) -> HttpResponse:
     """The anomalies inbox: open ones first of all, filtered by kind; resolve in place."""
-    actor = _actor(request)
+    actor = page_actor(request)
     institution = own_institution(actor)
     require_permission(actor, "moves.view_anomaly")
     form = AnomalyFilterForm(request.GET or None)
@@ -227,7 +224,7 @@ def _safe_next(request: HttpRequest, next_url: str) -> str:
 def anomaly_resolve(request: HttpRequest, anomaly_id: int) -> HttpResponse:
     """POST: resolve with a comment. htmx gets the row back; a plain form post is redirected.
     GET (or an error without htmx): the anomaly on its own page, with the form."""
-    actor = _actor(request)
+    actor = page_actor(request)
     anomaly = access_anomaly(actor, anomaly_id)
     if request.method != "POST":
         return _resolve_page(request, actor, anomaly, next_url="")

@@ -10,8 +10,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from cimaise.collection.access import access_work
-from cimaise.core.access import require_actor, require_permission
-from cimaise.core.actors import Actor, actor_for
+from cimaise.core.access import require_permission
+from cimaise.core.auth import page_actor
 from cimaise.moves.access import access_convoy, access_crate
 from cimaise.moves.documents.condition import (
     Alteration,
@@ -27,10 +27,6 @@ from cimaise.moves.documents.labels import crate_label_pdf
 from cimaise.moves.documents.manifests import convoy_manifest_pdf
 from cimaise.moves.documents.receipts import arrival_receipt_pdf
 from cimaise.moves.models import ConditionReport
-
-
-def _actor(request: HttpRequest) -> Actor:
-    return require_actor(getattr(request, "actor", None) or actor_for(request.user))
 
 
 def _pdf(content: bytes, filename: str) -> HttpResponse:
@@ -49,7 +45,7 @@ def _safe(name: str) -> str:
 @never_cache
 def crate_label(request: HttpRequest, barcode: str) -> HttpResponse:
     """The crate's label; ``?convoy=CODE`` prints it for that convoy rather than its current one."""
-    actor = _actor(request)
+    actor = page_actor(request)
     crate = access_crate(actor, barcode)
     code = request.GET.get("convoy", "")
     convoy = access_convoy(actor, code) if code else None
@@ -60,7 +56,7 @@ def crate_label(request: HttpRequest, barcode: str) -> HttpResponse:
 @login_required
 @never_cache
 def convoy_manifest(request: HttpRequest, code: str) -> HttpResponse:
-    convoy = access_convoy(_actor(request), code)
+    convoy = access_convoy(page_actor(request), code)
     return _pdf(convoy_manifest_pdf(convoy), f"convoy-{_safe(convoy.code)}-manifest.pdf")
 
 
@@ -68,7 +64,7 @@ def convoy_manifest(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 @never_cache
 def arrival_receipt(request: HttpRequest, code: str) -> HttpResponse:
-    convoy = access_convoy(_actor(request), code)
+    convoy = access_convoy(page_actor(request), code)
     return _pdf(arrival_receipt_pdf(convoy), f"convoy-{_safe(convoy.code)}-receipt.pdf")
 
 
@@ -91,7 +87,7 @@ def _examination(report: ConditionReport) -> Examination:
 @never_cache
 def condition_report(request: HttpRequest, inventory: str) -> HttpResponse:
     """The work's latest before-departure and after-arrival reports, side by side."""
-    actor = _actor(request)
+    actor = page_actor(request)
     work = access_work(actor, inventory)
     require_permission(actor, "moves.view_conditionreport")
     reports = (

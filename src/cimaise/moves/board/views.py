@@ -10,8 +10,8 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cimaise.core.access import own_institution, require_actor, require_permission
-from cimaise.core.actors import actor_for
+from cimaise.core.access import own_institution, require_permission
+from cimaise.core.auth import page_actor
 from cimaise.core.models import Institution
 from cimaise.moves.board import selectors, svg
 
@@ -19,7 +19,7 @@ VIEW_CONVOY = "moves.view_convoy"
 
 
 def _institution(request: HttpRequest) -> Institution:
-    actor = require_actor(getattr(request, "actor", None) or actor_for(request.user))
+    actor = page_actor(request)
     institution = own_institution(actor)
     require_permission(actor, VIEW_CONVOY)
     return institution

@@ -20,8 +20,8 @@ from django.urls import get_script_prefix, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from cimaise.core.access import own_institution, require_actor, require_permission
-from cimaise.core.actors import Actor, actor_for
+from cimaise.core.access import own_institution, require_permission
+from cimaise.core.auth import page_actor
 from cimaise.moves.export import EPCIS_CONTEXT
 from cimaise.moves.models import Anomaly
 from cimaise.moves.vocab import OWN_CONTEXT
@@ -32,10 +32,6 @@ SW_SOURCE = "moves/scanner-sw.js"
 PRECACHED = ("cimaise/site.css", "moves/scanner.js")
 
 
-def _actor(request: HttpRequest) -> Actor:
-    return require_actor(getattr(request, "actor", None) or actor_for(request.user))
-
-
 def _api(path: str) -> str:
     return f"{get_script_prefix()}api/v1/{path}"
 
@@ -44,7 +40,7 @@ def _api(path: str) -> str:
 @require_GET
 def scanner(request: HttpRequest) -> HttpResponse:
     """The scanner: modes, the scan field, feedback, what waits to be sent."""
-    actor = _actor(request)
+    actor = page_actor(request)
     institution = own_institution(actor)
     require_permission(actor, SCAN_PERMISSION)
     page = request.path  # wherever urls.py is included (and under whatever namespace)

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import zxingcpp  # a dev dependency: decodes the barcodes the way a scanner would
 from django.conf import settings as django_settings
 from django.test import Client, override_settings
 from django.urls import include, path
@@ -23,6 +24,7 @@ from PIL import Image, ImageDraw
 from cimaise.collection.models import Fragility, Work
 from cimaise.config.urls import urlpatterns as project_urls
 from cimaise.core.tests.personas import Cast
+from cimaise.core.tests.requirements import unmet
 from cimaise.moves.documents.codes import code128_encodable, code128_svg, qr_svg
 from cimaise.moves.documents.condition import (
     Alteration,
@@ -60,7 +62,7 @@ RECEIPT = "/custody/documents/convoys/{}/receipt.pdf"
 def _tool(name: str, package: str = "poppler-utils") -> str:
     found = shutil.which(name)
     if found is None:
-        pytest.skip(f"{name} is missing: install the Debian package {package} (CI does, see .ci/run)")
+        unmet(f"{name} is missing: install the Debian package {package} (CI does, see .ci/run)")
     return found
 
 
@@ -87,7 +89,6 @@ def page_size_mm(pdf: bytes, tmp_path: Path) -> tuple[float, float]:
 
 def barcodes(image: Image.Image) -> list[tuple[str, str]]:
     """(format, text) of every barcode zxing-cpp finds in the image."""
-    zxingcpp = pytest.importorskip("zxingcpp", reason="zxing-cpp decodes barcodes: pip install zxing-cpp")
     return [(found.format.name, found.text) for found in zxingcpp.read_barcodes(image)]
 
 

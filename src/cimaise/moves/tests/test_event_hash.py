@@ -18,6 +18,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from cimaise.core.tests.requirements import unmet
 from cimaise.moves.event_hash import EventHashError, event_hash, prehash_string
 from cimaise.moves.tests.epcis_data import shared_epcis
 
@@ -28,7 +29,7 @@ CONTEXT = {"example": EXAMPLE}
 def example_document(name: str) -> dict[str, Any]:
     path = shared_epcis() / name
     if not path.is_file():
-        pytest.skip(f"EPCIS reference data not found: {path} (the shared/epcis directory beside the repo)")
+        unmet(f"EPCIS reference data not found: {path} (set CIMAISE_EPCIS_DATA to shared/epcis)")
     document: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return document
 

@@ -29,6 +29,7 @@ from referencing.jsonschema import DRAFT7
 
 from cimaise.collection.models import Work
 from cimaise.core.tests.personas import Cast
+from cimaise.core.tests.requirements import unmet
 from cimaise.moves.models import Convoy, ConvoyItem, Crate, CustodyEvent
 from cimaise.moves.services import custody_capture
 from cimaise.moves.tests.epcis_data import shared_epcis
@@ -63,7 +64,7 @@ EXAMPLES = [
 def shared_json(name: str) -> Any:
     path = shared_epcis() / name
     if not path.is_file():
-        pytest.skip(f"EPCIS reference data not found: {path} (the shared/epcis directory beside the repo)")
+        unmet(f"EPCIS reference data not found: {path} (set CIMAISE_EPCIS_DATA to shared/epcis)")
     return json.loads(path.read_text(encoding="utf-8"))
 
 
