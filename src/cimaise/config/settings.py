@@ -168,4 +168,6 @@ CIMAISE: dict[str, Any] = {
     "TOKEN_LAST_USED_RESOLUTION_SECONDS": 60,
     # How far in the future an EPCIS eventTime may be (handheld clocks drift).
     "EPCIS_CLOCK_SKEW_SECONDS": env_int("CIMAISE_EPCIS_CLOCK_SKEW_SECONDS", default=300, minimum=0),
+    # How often the transfer board fetches its panel again.
+    "BOARD_REFRESH_SECONDS": env_int("CIMAISE_BOARD_REFRESH_SECONDS", default=30, minimum=1),
 }

@@ -1,4 +1,5 @@
-"""The live board: the page, and its panel that htmx fetches again every 30 s."""
+"""The live board: the page, and its panel that htmx fetches again every few seconds
+(``BOARD_REFRESH_SECONDS``, 30 by default)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from cimaise.core.access import own_institution, require_permission
 from cimaise.core.auth import page_actor
+from cimaise.core.conf import setting
 from cimaise.core.models import Institution
 from cimaise.moves.board import selectors, svg
 
@@ -40,6 +42,7 @@ def _context(institution: Institution) -> dict[str, Any]:
         "waiting": waiting,
         "waiting_count": waiting_count,
         "updated": timezone.now(),
+        "refresh_seconds": int(setting("BOARD_REFRESH_SECONDS")),
     }
 
 
