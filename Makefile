@@ -36,7 +36,7 @@ test-sqlite: $(STAMP)
 	$(BIN)/pytest -m "not postgres" $(PYTEST_ARGS); rc=$$?; [ $$rc -eq 0 ] || [ $$rc -eq 5 ] || exit $$rc
 
 test-postgres: $(STAMP)
-	DATABASE_URL=$${DATABASE_URL:-$(TEST_POSTGRES_URL)} $(BIN)/pytest -m postgres $(PYTEST_ARGS); rc=$$?; [ $$rc -eq 0 ] || [ $$rc -eq 5 ] || exit $$rc
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_POSTGRES_URL)} DATABASE_POOL_MAX=$${DATABASE_POOL_MAX:-40} $(BIN)/pytest -m postgres $(PYTEST_ARGS); rc=$$?; [ $$rc -eq 0 ] || [ $$rc -eq 5 ] || exit $$rc
 
 lint: $(STAMP)
 	$(BIN)/ruff format --check src bench tests conftest.py

@@ -16,6 +16,11 @@ from cimaise.moves.api_convoys import router as convoys_router
 from cimaise.moves.api_planning import router as planning_router
 from cimaise.moves.api_scanner import router as scanner_router
 from cimaise.moves.api_telemetry import router as telemetry_router
+from cimaise.payments.api import router as payments_router
+from cimaise.ticketing.api import router as sales_router
+from cimaise.ticketing.api_manage import router as ticketing_manage_router
+from cimaise.ticketing.api_tickets import router as tickets_router
+from cimaise.ticketing.api_waiting import router as waiting_router
 
 api = NinjaAPI(
     title="Cimaise API",
@@ -73,3 +78,8 @@ api.add_router("/", convoys_router)
 api.add_router("/", planning_router)
 api.add_router("/", telemetry_router)
 api.add_router("/", scanner_router)
+api.add_router("/", payments_router)
+api.add_router("/", sales_router)
+api.add_router("/", ticketing_manage_router)
+api.add_router("/", tickets_router)
+api.add_router("/", waiting_router)

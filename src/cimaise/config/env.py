@@ -123,8 +123,9 @@ def parse_database_url(url: str) -> DatabaseUrl:
     )
 
 
-def database_settings(url: str, base_dir: Path) -> dict[str, Any]:
-    """Django's ``DATABASES['default']`` for a URL: SQLite in WAL mode, or pooled PostgreSQL."""
+def database_settings(url: str, base_dir: Path, *, pool_max: int = 8) -> dict[str, Any]:
+    """Django's ``DATABASES['default']`` for a URL: SQLite in WAL mode, or pooled PostgreSQL
+    (at most ``pool_max`` connections per process)."""
     parsed = parse_database_url(url)
     if parsed.engine.endswith("sqlite3"):
         path = Path(parsed.name)
@@ -143,7 +144,7 @@ def database_settings(url: str, base_dir: Path) -> dict[str, Any]:
             "TEST": {"NAME": None},
         }
     options: dict[str, Any] = dict(parsed.options)
-    options.setdefault("pool", {"min_size": 1, "max_size": 8, "timeout": 10})
+    options.setdefault("pool", {"min_size": 1, "max_size": pool_max, "timeout": 10})
     return {
         "ENGINE": parsed.engine,
         "NAME": parsed.name,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,9 @@ INSTALLED_APPS = [
     "cimaise.ledger",
     "cimaise.collection",
     "cimaise.moves",
+    "cimaise.access",
+    "cimaise.payments",
+    "cimaise.ticketing",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -80,7 +84,12 @@ TEMPLATES = [
 ]
 
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'cimaise.sqlite3'}")
-DATABASES = {"default": database_settings(DATABASE_URL, BASE_DIR)}
+# Connections per process to PostgreSQL (a web worker, the task worker, a test run).
+DATABASES = {
+    "default": database_settings(
+        DATABASE_URL, BASE_DIR, pool_max=env_int("DATABASE_POOL_MAX", default=8, minimum=1)
+    )
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 TASKS = {
@@ -170,4 +179,18 @@ CIMAISE: dict[str, Any] = {
     "EPCIS_CLOCK_SKEW_SECONDS": env_int("CIMAISE_EPCIS_CLOCK_SKEW_SECONDS", default=300, minimum=0),
     # How often the transfer board fetches its panel again.
     "BOARD_REFRESH_SECONDS": env_int("CIMAISE_BOARD_REFRESH_SECONDS", default=30, minimum=1),
+    # Ticketing: how long a cart holds places, how long an order may wait for its payment, how
+    # long after a slot starts its visitors may still enter, and how long a sale waits for a lock.
+    "CART_HOLD_MINUTES": env_int("CIMAISE_CART_HOLD_MINUTES", default=30, minimum=1),
+    "PAYMENT_MINUTES": env_int("CIMAISE_PAYMENT_MINUTES", default=30, minimum=1),
+    "ENTRY_TOLERANCE_MINUTES": env_int("CIMAISE_ENTRY_TOLERANCE_MINUTES", default=30, minimum=0),
+    "SALE_LOCK_TIMEOUT_SECONDS": env_int("CIMAISE_SALE_LOCK_TIMEOUT_SECONDS", default=5, minimum=1),
+    # The address visitors reach this server at, for links in e-mails (no trailing slash).
+    "PUBLIC_URL": env_str("CIMAISE_PUBLIC_URL", "http://127.0.0.1:8000"),
 }
+
+# Payment providers (see cimaise/payments/conf.py). The sandbox card provider takes fake cards:
+# on in development, tests and demo databases unless CIMAISE_PAYMENTS_SANDBOX says otherwise.
+CIMAISE_PAYMENTS: dict[str, dict[str, Any]] = {}
+if os.environ.get("CIMAISE_PAYMENTS_SANDBOX"):
+    CIMAISE_PAYMENTS["sandbox"] = {"enabled": env_bool("CIMAISE_PAYMENTS_SANDBOX", default=False)}

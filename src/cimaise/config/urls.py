@@ -12,5 +12,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("custody/", include("cimaise.moves.urls")),
+    path("payments/", include("cimaise.payments.urls")),
+    path("shop/", include("cimaise.ticketing.shop.urls")),
+    path("ticketing/", include("cimaise.ticketing.staff.urls")),
     path("", include("cimaise.core.urls")),
 ]

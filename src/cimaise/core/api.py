@@ -34,6 +34,15 @@ class MeOut(Schema):
     via_token: bool
 
 
+class HealthOut(Schema):
+    status: str
+
+
+@router.get("/health", response=HealthOut, auth=None, summary="Liveness: the process answers (no database)")
+def health(request: HttpRequest) -> dict[str, str]:
+    return {"status": "ok"}
+
+
 @router.get("/me", response=MeOut, summary="The caller: user, institution, roles")
 def me(request: HttpRequest) -> dict[str, Any]:
     actor = request_actor(request)

@@ -35,6 +35,13 @@ class Session(APIKeyCookie):
         self.param_name = settings.SESSION_COOKIE_NAME
         super().__init__(csrf=True)
 
+    def _get_key(self, request: HttpRequest) -> str | None:
+        """No session cookie, nothing to check (so a visitor's request can reach the next
+        authenticator); with one, the CSRF token is required as usual."""
+        if self.param_name not in request.COOKIES:
+            return None
+        return super()._get_key(request)
+
     def authenticate(self, request: HttpRequest, key: str | None) -> Any:
         actor = actor_for(request.user)
         if actor is None:

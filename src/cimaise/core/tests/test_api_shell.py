@@ -229,3 +229,9 @@ class TestPlaces:
         response = cast.registrar_a.client().get("/api/v1/places?limit=0")
         assert response.status_code == 422
         assert error_of(response)["details"][0]["field"] == "limit"  # type: ignore[index]
+
+
+def test_health_answers_without_credentials_or_database(anon_client: Client) -> None:
+    response = anon_client.get("/api/v1/health")
+    assert response.status_code == 200 and response.json() == {"status": "ok"}
+    assert response.headers["X-Request-ID"]

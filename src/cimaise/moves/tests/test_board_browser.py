@@ -49,7 +49,9 @@ def test_the_board_fits_a_handheld_and_refreshes_itself(
     convoy.save()
     tracker = devices.tracker_register(actor=cast.admin_a.actor, vehicle=transfer.vehicle, label="T1")
     now = T0 + dt.timedelta(hours=1)
-    telemetry_ingest(device=tracker.device, convoy=convoy, readings=[_position(0, 0), _position(1, 0.01)], now=now)
+    telemetry_ingest(
+        device=tracker.device, convoy=convoy, readings=[_position(0, 0), _position(1, 0.01)], now=now
+    )
 
     page.set_viewport_size({"width": 360, "height": 740})
     sign_in(page, live_server.url)
@@ -62,8 +64,6 @@ def test_the_board_fits_a_handheld_and_refreshes_itself(
     assert overflow(page) <= 0, f"the board scrolls sideways by {overflow(page)}px at 360px"
 
     telemetry_ingest(device=tracker.device, convoy=convoy, readings=[_position(2, 0.02)], now=now)
-    page.wait_for_function(
-        "document.querySelector('#board polyline.track').getAttribute('points').trim().split(/\\s+/).length === 3",
-        timeout=10_000,
-    )
+    track = "document.querySelector('#board polyline.track').getAttribute('points')"
+    page.wait_for_function(f"{track}.trim().split(/\\s+/).length === 3", timeout=10_000)
     assert overflow(page) <= 0
