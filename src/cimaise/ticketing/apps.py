@@ -8,6 +8,7 @@ class TicketingConfig(AppConfig):
     def ready(self) -> None:
         from cimaise.payments.hooks import PurposeHooks, register
         from cimaise.ticketing import (  # noqa: F401  (registries)
+            demo_data,
             facts,
             facts_tickets,
             facts_waiting,
