@@ -244,6 +244,7 @@ class OrderOut(Schema):
     code: str
     status: str
     total: str
+    vat: str = Field(description="the VAT included in the total, at the product's rate")
     refunded: str
     currency: str
     slot: int
@@ -265,6 +266,7 @@ def order_out(order: Order, payment: Any = None) -> dict[str, Any]:
         "code": order.code,
         "status": order.state,
         "total": f"{order.total:.2f}",
+        "vat": f"{services.vat_included(order.total, order.slot.product.vat_rate):.2f}",
         "refunded": f"{order.refunded:.2f}",
         "currency": order.currency,
         "slot": order.slot_id,
@@ -276,18 +278,19 @@ def order_out(order: Order, payment: Any = None) -> dict[str, Any]:
         "expires_at": order.expires_at,
         "paid_at": order.paid_at,
         "payment": payment,
-        "tickets": [
-            {
-                "id": t.pk,
-                "code": t.code if t.state == t.State.VALID else None,
-                "code_id": t.code_id,
-                "tariff": t.tariff.code,
-                "slot": t.slot_id,
-                "state": t.state,
-                "price": f"{t.price:.2f}",
-            }
-            for t in tickets
-        ],
+        "tickets": [ticket_out(t) for t in tickets],
+    }
+
+
+def ticket_out(ticket: Any) -> dict[str, Any]:
+    return {
+        "id": ticket.pk,
+        "code": ticket.code if ticket.state == ticket.State.VALID else None,
+        "code_id": ticket.code_id,
+        "tariff": ticket.tariff.code,
+        "slot": ticket.slot_id,
+        "state": ticket.state,
+        "price": f"{ticket.price:.2f}",
     }
 
 
@@ -349,3 +352,22 @@ def order_cancel(request: HttpRequest, code: str, payload: CancelIn) -> dict[str
     return order_out(
         orders.order_cancel(order=order, ticket_ids=payload.tickets, reason=payload.reason, who=who(request))
     )
+
+
+class ReissueIn(Schema):
+    reason: str = Field(description="why the ticket gets a new code (lost, shared…)")
+
+
+@router.post(
+    "/orders/{code}/tickets/{ticket_id}/reissue",
+    response=TicketOut,
+    auth=SHOP_AUTH,
+    summary="Give a ticket a new code (the old one is revoked)",
+)
+def ticket_reissue(request: HttpRequest, code: str, ticket_id: int, payload: ReissueIn) -> dict[str, Any]:
+    order = _order(request, code)
+    actor = caller(request)
+    if not (actor and actor.can("ticketing.change_order")):
+        raise PermissionDenied("tickets are reissued by the ticket office")
+    ticket = orders.ticket_replace(order=order, ticket_id=ticket_id, reason=payload.reason, who=who(request))
+    return ticket_out(ticket)

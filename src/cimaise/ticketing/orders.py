@@ -258,3 +258,21 @@ def _refund(order: Order, amount: Decimal, who: str, now: dt.datetime) -> None:
         actor=who,
         now=now,
     )
+
+
+def ticket_replace(
+    *, order: Order, ticket_id: int, reason: str, who: str, now: dt.datetime | None = None
+) -> Ticket:
+    """Give a paid ticket a new code (lost, or its QR was shared): the old code is revoked at
+    once and the entrance agents learn it from the revocation feed; same slot, tariff and price."""
+    now = now or timezone.now()
+    if not reason.strip():
+        raise InvalidInput("say why the ticket gets a new code", field="reason")
+    with transaction.atomic(durable=True):
+        order = _locked(order)
+        if order.state != Order.State.PAID:
+            raise Conflict(f"this order is {order.state}; its tickets cannot be reissued", code="not_paid")
+        ticket = order.tickets.filter(pk=ticket_id, state=Ticket.State.VALID).first()
+        if ticket is None:
+            raise InvalidInput("not a valid ticket of this order", field="ticket", code="not_valid")
+        return tickets.ticket_reissue(ticket=ticket, actor=f"{who} ({reason.strip()[:80]})", now=now)

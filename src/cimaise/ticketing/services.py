@@ -10,7 +10,7 @@ import secrets
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.contrib.auth.models import User
 from django.db import transaction
@@ -28,6 +28,11 @@ from cimaise.ticketing.models import Cart, CartLine, Channel, Order, Slot, Tarif
 MAX_QUANTITY = 1000
 PURPOSE = "ticketing.order"
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's base 32: no I, L, O, U
+
+
+def vat_included(amount: Decimal, rate: Decimal) -> Decimal:
+    """The VAT inside a price that includes it, to the cent (half up)."""
+    return (amount * rate / (1 + rate)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 def stream(institution: Institution) -> str:

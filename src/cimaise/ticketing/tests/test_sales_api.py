@@ -226,3 +226,42 @@ def test_a_free_order_is_paid_without_a_payment(anon_client: Client, shop: Shop)
         anon_client, "/api/v1/orders", {"cart": cart["id"], "email": "kid@example.org", "provider": "sandbox"}
     ).json()
     assert order["status"] == "paid" and order["total"] == "0.00" and len(order["tickets"]) == 2
+
+
+def test_an_order_shows_the_vat_it_includes(cast: Cast, shop: Shop) -> None:
+    desk = cast.ticketing_manager_a.client()
+    body = {
+        "slot": shop.slot(shop.museum, 9).pk,
+        "items": [{"tariff": "FULL", "quantity": 2}],
+        "channel": "desk",
+    }
+    order = post(
+        desk, "/api/v1/orders", {"cart": post(desk, "/api/v1/carts", body).json()["id"], "provider": "desk"}
+    ).json()
+    assert order["total"] == "34.00" and order["vat"] == "1.77"  # 34 × 0.055 / 1.055
+
+
+def test_staff_reissue_a_ticket_with_a_new_code_and_the_old_one_revoked(
+    cast: Cast, anon_client: Client, shop: Shop
+) -> None:
+    desk = cast.ticketing_manager_a.client()
+    body = {
+        "slot": shop.slot(shop.museum, 9).pk,
+        "items": [{"tariff": "DESK", "quantity": 2}],
+        "channel": "desk",
+    }
+    order = post(
+        desk, "/api/v1/orders", {"cart": post(desk, "/api/v1/carts", body).json()["id"], "provider": "desk"}
+    ).json()
+    old = order["tickets"][0]
+    url = f"/api/v1/orders/{order['code']}/tickets/{old['id']}/reissue"
+    assert post(anon_client, url, {"reason": "lost"}).status_code == 404, "a desk order is not a visitor's"
+    assert post(desk, url, {"reason": " "}).json()["error"]["details"]["field"] == "reason"
+    new = post(desk, url, {"reason": "visitor lost the e-mail"})
+    assert new.status_code == 200 and new.json()["code"] != old["code"]
+    again = post(desk, url, {"reason": "twice"})
+    assert again.status_code == 422 and again.json()["error"]["details"]["field"] == "ticket"
+    states = {t["id"]: t["state"] for t in desk.get(f"/api/v1/orders/{order['code']}").json()["tickets"]}
+    assert states[old["id"]] == "replaced" and states[new.json()["id"]] == "valid"
+    feed = cast.gate_agent_a.client().get("/api/v1/ticketing/revocations?since=0").json()
+    assert [r["code_id"] for r in feed["revocations"]] == [old["code_id"]]
