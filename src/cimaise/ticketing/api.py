@@ -264,7 +264,7 @@ def order_out(order: Order, payment: Any = None) -> dict[str, Any]:
     tickets = list(order.tickets.select_related("tariff")) if paid else []
     return {
         "code": order.code,
-        "status": order.state,
+        "status": orders.order_status(order),
         "total": f"{order.total:.2f}",
         "vat": f"{services.vat_included(order.total, order.slot.product.vat_rate):.2f}",
         "refunded": f"{order.refunded:.2f}",

@@ -129,6 +129,19 @@ def on_paid(payment: Payment, now: dt.datetime) -> None:
     order_settle(order=order, payment_id=str(payment.pk), who=f"payment:{payment.provider}", now=now)
 
 
+def order_status(order: Order, now: dt.datetime | None = None) -> str:
+    """The state to show: an unpaid order past its time is expired even before the sweeper (or
+    the next sale of its slot) has recorded it."""
+    now = now or timezone.now()
+    if (
+        order.state == Order.State.AWAITING_PAYMENT
+        and order.expires_at is not None
+        and order.expires_at <= now
+    ):
+        return str(Order.State.EXPIRED)
+    return str(order.state)
+
+
 def order_expire(*, order: Order, who: str = "system:expiry", now: dt.datetime | None = None) -> Order:
     """An unpaid order past its time: its places go back (nothing happens to a paid one)."""
     now = now or timezone.now()

@@ -276,7 +276,9 @@ def order_create(
         }
         facts_append([draft(institution, facts.ORDER_CREATED.name, body, who)], now=now)
         start = _pay(order, request, who, desk, now)
-    order.refresh_from_db()
+    order = Order.objects.select_related("slot__product", "slot__entrance", "institution", "cart").get(
+        pk=order.pk
+    )
     return OrderStart(order=order, payment=start)
 
 

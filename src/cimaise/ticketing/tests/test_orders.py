@@ -187,3 +187,11 @@ def test_cancelling_an_unpaid_order_needs_a_reason_and_frees_its_places(shop: Sh
     assert placed.state == Order.State.CANCELLED, "a payment after cancelling is refunded, not honoured"
     assert Payment.objects.get(pk=placed.payment_id).refunded_amount == Decimal("34.00")
     consistent()
+
+
+def test_an_unpaid_order_past_its_time_reads_as_expired(shop: Shop) -> None:
+    t0 = timezone.now() - dt.timedelta(hours=2)
+    placed = order(shop, hold(shop, 2, now=t0), now=t0)
+    assert placed.state == Order.State.AWAITING_PAYMENT
+    assert orders.order_status(placed) == "expired"
+    assert orders.order_status(placed, now=t0 + dt.timedelta(minutes=5)) == "awaiting_payment"
