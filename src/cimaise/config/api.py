@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db import DataError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -64,6 +65,32 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     message = str(exc)
     code = "invalid_json" if exc.status_code == 400 and "parse" in message.lower() else None
     return error_response(request, exc.status_code, message, code=code)
+
+
+RETRY_SQLSTATES = {"55P03", "40P01", "40001"}  # lock timeout, deadlock, serialization failure
+
+
+@api.exception_handler(OperationalError)
+def _operational_error(request: HttpRequest, exc: OperationalError) -> HttpResponse:
+    """A lock not obtained in time or a deadlock: the request may be sent again (429, not a
+    5xx). Anything else (the database is down) stays a server error."""
+    if getattr(exc.__cause__, "sqlstate", None) in RETRY_SQLSTATES:
+        response = error_response(request, 429, "busy right now; send the request again", code="busy")
+        response["Retry-After"] = "1"
+        return response
+    raise exc
+
+
+@api.exception_handler(DataError)
+def _data_error(request: HttpRequest, exc: DataError) -> HttpResponse:
+    """A value the database cannot store (too long, too large, a NUL character) that no
+    validation caught: the caller's input, so a 422."""
+    return error_response(
+        request,
+        422,
+        "a value is too long, too large or holds a character that is not allowed",
+        code="invalid",
+    )
 
 
 @api.exception_handler(Http404)

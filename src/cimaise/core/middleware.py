@@ -7,11 +7,12 @@ import re
 import uuid
 from collections.abc import Callable
 
+from django.db import DataError
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 
 from cimaise.core.api_errors import error_response
-from cimaise.core.errors import DomainError
+from cimaise.core.errors import DomainError, InvalidInput
 
 logger = logging.getLogger("cimaise.api")
 _VALID_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -77,6 +78,9 @@ class ApiErrorMiddleware:
                     details=exception.details,
                 )
             return render(request, "core/error.html", {"error": exception}, status=exception.status)
+        if isinstance(exception, DataError) and not request.path.startswith("/api/"):
+            invalid = InvalidInput("a value is too long, too large or holds a character that is not allowed")
+            return render(request, "core/error.html", {"error": invalid}, status=invalid.status)
         if not request.path.startswith("/api/"):
             return None
         logger.error(

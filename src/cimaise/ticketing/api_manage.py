@@ -4,7 +4,7 @@ close slots, and find orders for the desk."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
@@ -12,7 +12,8 @@ from ninja import Field, Query, Router, Schema
 from cimaise.core.access import own_institution, require_permission
 from cimaise.core.auth import request_actor
 from cimaise.ticketing import capacity, selectors
-from cimaise.ticketing.api import OrderOut, order_out
+from cimaise.ticketing.api import MAX_ID, OrderOut, order_out
+from cimaise.ticketing.capacity import MAX_CAPACITY
 
 router = Router(tags=["ticketing (staff)"])
 
@@ -45,7 +46,7 @@ class CapacityIn(Schema):
     kind: Literal["slot", "entrance", "exhibition"]
     first_day: dt.date
     last_day: dt.date
-    capacity: int = Field(ge=0)
+    capacity: int = Field(ge=0, le=MAX_CAPACITY)
     entrance: str | None = None
     product: str | None = None
     from_time: dt.time | None = None
@@ -65,7 +66,7 @@ def capacity_set(request: HttpRequest, payload: CapacityIn) -> dict[str, int]:
 
 
 class CloseIn(Schema):
-    slots: list[int]
+    slots: list[Annotated[int, Field(ge=1, le=MAX_ID)]]
     closed: bool = True
     reason: str = ""
 

@@ -17,12 +17,19 @@ from cimaise.core.actors import Actor
 from cimaise.core.errors import InvalidInput
 from cimaise.core.models import Institution
 from cimaise.ledger.services import FactDraft, facts_append
-from cimaise.ticketing import facts
+from cimaise.ticketing import facts, holds
 from cimaise.ticketing.locking import lock_quotas
 from cimaise.ticketing.models import OpeningException, OpeningHours, Product, Quota, QuotaKey, Slot
 
 PARIS = ZoneInfo("Europe/Paris")
 MAX_DAYS = 400
+MAX_CAPACITY = 1_000_000
+YEARS = (2000, 2100)
+
+
+def check_day(day: dt.date, field: str) -> None:
+    if not YEARS[0] <= day.year <= YEARS[1]:
+        raise InvalidInput(f"choose a day between {YEARS[0]} and {YEARS[1]}", field=field)
 
 
 @dataclass(frozen=True)
@@ -110,10 +117,14 @@ def _check_plan(institution: Institution, plan: SlotPlan) -> tuple[Product, list
     missing = sorted(set(plan.entrances) - {e.code for e in entrances})
     if missing or not entrances:
         raise InvalidInput(f"no active entrance {', '.join(missing) or '(none given)'}", field="entrances")
+    check_day(plan.first_day, "first_day")
+    check_day(plan.last_day, "last_day")
     if plan.last_day < plan.first_day or (plan.last_day - plan.first_day).days >= MAX_DAYS:
         raise InvalidInput(f"the last day must be within {MAX_DAYS} days after the first", field="last_day")
-    if min(plan.slot_capacity, plan.entrance_capacity) < 0 or (plan.exhibition_capacity or 0) < 0:
-        raise InvalidInput("capacities cannot be negative", field="slot_capacity")
+    for name in ("slot_capacity", "entrance_capacity", "exhibition_capacity"):
+        value = getattr(plan, name)
+        if value is not None and not 0 <= value <= MAX_CAPACITY:
+            raise InvalidInput(f"a capacity is between 0 and {MAX_CAPACITY}", field=name)
     if product.exhibition is not None and plan.exhibition_capacity is None:
         raise InvalidInput(
             "an exhibition product needs the exhibition's capacity", field="exhibition_capacity"
@@ -257,13 +268,18 @@ def capacity_set(*, actor: Actor, edit: CapacityEdit, now: dt.datetime | None = 
     naming a quota, if one would end below what is already taken."""
     institution = own_institution(actor)
     require_permission(actor, "ticketing.change_quota")
-    if edit.capacity < 0:
-        raise InvalidInput("a capacity cannot be negative", field="capacity")
+    if not 0 <= edit.capacity <= MAX_CAPACITY:
+        raise InvalidInput(f"a capacity is between 0 and {MAX_CAPACITY}", field="capacity")
+    check_day(edit.first_day, "first_day")
+    check_day(edit.last_day, "last_day")
     if edit.kind not in Quota.Kind.values:
         raise InvalidInput(f"kind must be one of {', '.join(Quota.Kind.values)}", field="kind")
     with transaction.atomic(durable=True):
         ids = list(capacity_selected(institution, edit).values_list("pk", flat=True))
         quotas = lock_quotas(ids)
+        reclaimed = holds.reclaim(
+            quotas, now or timezone.now(), stream=f"ticketing:{institution.code}", who=actor.label
+        )
         too_small = [q for q in quotas if q.taken > edit.capacity]
         if too_small:
             q = too_small[0]
@@ -279,9 +295,11 @@ def capacity_set(*, actor: Actor, edit: CapacityEdit, now: dt.datetime | None = 
             if q.capacity != edit.capacity
         ]
         Quota.objects.filter(pk__in=[q.pk for q in quotas]).update(capacity=edit.capacity)
+        drafts = list(reclaimed)
         if changed:
             body = {"kind": edit.kind, "capacity": edit.capacity, "quotas": changed}
-            facts_append([_draft(institution, facts.CAPACITY_CHANGED.name, body, actor.label)], now=now)
+            drafts.append(_draft(institution, facts.CAPACITY_CHANGED.name, body, actor.label))
+        facts_append(drafts, now=now)
     return len(changed)
 
 

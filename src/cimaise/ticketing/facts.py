@@ -24,7 +24,8 @@ CART_RELEASED = register(
 )
 PLACES_RECLAIMED = register(
     "ticketing.places.reclaimed",
-    "Places held past their expiry went back to their quota (allocations, quantities).",
+    "Places held past their expiry went back to their quota (allocations, quantities, and the "
+    "unpaid orders that expired with them).",
 )
 ORDER_CREATED = register(
     "ticketing.order.created",

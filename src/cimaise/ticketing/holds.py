@@ -55,24 +55,36 @@ def reclaim(quotas: Sequence[Quota], now: dt.datetime, *, stream: str, who: str)
         if per_quota.get(quota.pk):
             quota.taken -= per_quota[quota.pk]
             Quota.objects.filter(pk=quota.pk).update(taken=F("taken") - per_quota[quota.pk])
-    _expire_emptied({a.cart_id for a in stale}, now)
+    expired = _expire_emptied({a.cart_id for a in stale})
     body = {
         "allocations": [{"cart": str(a.cart_id), "quota": a.quota_id, "quantity": a.quantity} for a in stale],
+        "orders_expired": expired,
     }
     return [FactDraft(type=facts.PLACES_RECLAIMED.name, stream=stream, body=body, actor=who)]
 
 
-def _expire_emptied(cart_ids: set[uuid.UUID], now: dt.datetime) -> None:
+def _expire_emptied(cart_ids: set[uuid.UUID]) -> list[str]:
+    """Carts and unpaid orders left holding nothing become expired; returns the orders' codes.
+    Rows another transaction holds (an order being placed or paid at this instant) are skipped,
+    not waited for: that transaction finds the places gone and answers accordingly, and the
+    sweeper records the state later."""
     still = set(
         Allocation.objects.filter(cart_id__in=cart_ids, released_at__isnull=True).values_list(
             "cart_id", flat=True
         )
     )
     gone = cart_ids - still
-    Cart.objects.filter(pk__in=gone, state=Cart.State.OPEN).update(state=Cart.State.EXPIRED)
-    Order.objects.filter(cart_id__in=gone, state=Order.State.AWAITING_PAYMENT).update(
-        state=Order.State.EXPIRED
+    carts = Cart.objects.select_for_update(skip_locked=True, of=("self",)).filter(
+        pk__in=gone, state=Cart.State.OPEN
     )
+    Cart.objects.filter(pk__in=[c.pk for c in carts]).update(state=Cart.State.EXPIRED)
+    unpaid = list(
+        Order.objects.select_for_update(skip_locked=True, of=("self",)).filter(
+            cart_id__in=gone, state=Order.State.AWAITING_PAYMENT
+        )
+    )
+    Order.objects.filter(pk__in=[o.pk for o in unpaid]).update(state=Order.State.EXPIRED)
+    return sorted(o.code for o in unpaid)
 
 
 def left(quota: Quota) -> int:

@@ -11,11 +11,12 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from cimaise.core.errors import Conflict, InvalidInput
+from cimaise.core.errors import Conflict, InvalidInput, PermissionDenied
 from cimaise.ledger.services import FactDraft, facts_append
 from cimaise.payments import selectors as payment_selectors
 from cimaise.payments import services as payments
 from cimaise.payments.models import Payment
+from cimaise.payments.settle import payment_locked
 from cimaise.ticketing import emails, facts, holds, tickets
 from cimaise.ticketing.locking import lock_quotas
 from cimaise.ticketing.models import Cart, Order, Quota, Ticket
@@ -126,6 +127,18 @@ def on_paid(payment: Payment, now: dt.datetime) -> None:
     order = Order.objects.filter(institution=payment.institution_id, code=payment.reference).first()
     if order is None:  # a payment for an order we do not know: refunded by finance, not here
         return
+    if payment.amount != order.total or payment.currency != order.currency:
+        # not this order's price (the payments service checked the notification against the
+        # payment, so this is a payment made for another amount): give the money back
+        payments.payment_refund(
+            payment=payment,
+            amount=payment.amount,
+            refund_id=f"{order.code}-mismatch",
+            reason="amount differs from the order",
+            actor="system:ticketing",
+            now=now,
+        )
+        return
     order_settle(order=order, payment_id=str(payment.pk), who=f"payment:{payment.provider}", now=now)
 
 
@@ -142,10 +155,26 @@ def order_status(order: Order, now: dt.datetime | None = None) -> str:
     return str(order.state)
 
 
+def _payment_first(order: Order) -> Payment | None:
+    """Lock the order's payment before anything else (the lock order of docs/ticketing.md: a
+    payment notification locks its payment, then the order's rows)."""
+    return payment_locked(order.payment_id) if order.payment_id else None
+
+
+def _close_payment(
+    payment: Payment | None, who: str, now: dt.datetime, *, expired: bool, reason: str
+) -> None:
+    """An order given up: its payment page stops taking money (a payment already taken is
+    refunded by the caller)."""
+    if payment is not None and payment.state == "created":
+        payments.payment_cancel(payment=payment, actor=who, expired=expired, reason=reason, now=now)
+
+
 def order_expire(*, order: Order, who: str = "system:expiry", now: dt.datetime | None = None) -> Order:
     """An unpaid order past its time: its places go back (nothing happens to a paid one)."""
     now = now or timezone.now()
     with transaction.atomic(durable=True):
+        payment = _payment_first(order)
         lock_quotas(holds.slot_quota_ids(order.slot))
         order = (
             Order.objects.select_for_update(of=("self",))
@@ -157,6 +186,7 @@ def order_expire(*, order: Order, who: str = "system:expiry", now: dt.datetime |
         returned = holds.give_back(order.cart, None, now)
         order.state = Order.State.EXPIRED
         order.save(update_fields=["state"])
+        _close_payment(payment, who, now, expired=True, reason="order expired")
         facts_append(
             [_draft(order, facts.ORDER_EXPIRED.name, {"order": order.code, "places": returned}, who)], now=now
         )
@@ -184,15 +214,22 @@ def carts_and_orders_expire(*, now: dt.datetime | None = None) -> tuple[int, int
 
 
 def order_cancel(
-    *, order: Order, ticket_ids: Sequence[int] | None, reason: str, who: str, now: dt.datetime | None = None
+    *,
+    order: Order,
+    ticket_ids: Sequence[int] | None,
+    reason: str,
+    who: str,
+    allow_paid: bool = True,
+    now: dt.datetime | None = None,
 ) -> Order:
     """Cancel an order awaiting payment, or tickets of a paid one (all when ``ticket_ids`` is
-    None): their codes are revoked, their places go back once, and what they cost is refunded
-    through the payment's provider."""
+    None; only when ``allow_paid``, i.e. for the ticket office): their codes are revoked, their
+    places go back once, and what they cost is refunded through the payment's provider."""
     now = now or timezone.now()
     if not reason.strip():
         raise InvalidInput("say why the tickets are cancelled", field="reason")
     with transaction.atomic(durable=True):
+        payment = _payment_first(order)
         lock_quotas(holds.slot_quota_ids(order.slot))
         order = (
             Order.objects.select_for_update(of=("self",))
@@ -200,7 +237,10 @@ def order_cancel(
             .get(pk=order.pk)
         )
         if order.state == Order.State.AWAITING_PAYMENT:
+            _close_payment(payment, who, now, expired=False, reason=reason)
             return _cancel_unpaid(order, reason, who, now)
+        if order.state == Order.State.PAID and not allow_paid:
+            raise PermissionDenied("paid tickets are cancelled and refunded by the ticket office")
         if order.state != Order.State.PAID:
             raise Conflict(
                 f"this order is {order.state}; nothing to cancel", code="not_cancellable", field="order"
@@ -281,6 +321,8 @@ def ticket_replace(
     now = now or timezone.now()
     if not reason.strip():
         raise InvalidInput("say why the ticket gets a new code", field="reason")
+    if not 0 < ticket_id < 2**31:
+        raise InvalidInput("not a valid ticket of this order", field="ticket", code="not_valid")
     with transaction.atomic(durable=True):
         order = _locked(order)
         if order.state != Order.State.PAID:

@@ -14,6 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from cimaise.core.errors import Conflict, InvalidInput, NotFound
@@ -23,7 +24,7 @@ from cimaise.payments import services as payments
 from cimaise.payments.services import PaymentStart
 from cimaise.ticketing import conf, facts, holds, orders, waiting
 from cimaise.ticketing.locking import lock_quotas
-from cimaise.ticketing.models import Cart, CartLine, Channel, Order, Slot, Tariff
+from cimaise.ticketing.models import Cart, CartLine, Channel, Order, QueueEntry, Slot, Tariff
 
 MAX_QUANTITY = 1000
 PURPOSE = "ticketing.order"
@@ -128,6 +129,8 @@ def cart_create(
     total = sum((line.unit_price * line.quantity for line in lines), Decimal(0))
     quota_ids = holds.slot_quota_ids(slot)
     with transaction.atomic(durable=True):
+        if admission:
+            _admission_room(admission, slot, quantity, now)
         cart = Cart.objects.create(
             institution=institution,
             slot=slot,
@@ -160,6 +163,29 @@ def cart_create(
         }
         facts_append([*reclaimed, draft(institution, facts.CART_HELD.name, body, who)], now=now)
     return cart
+
+
+def _admission_room(admission: str, slot: Slot, quantity: int, now: dt.datetime) -> None:
+    """One waiting-room admission holds at most one order's worth of places (the product's
+    maximum per order) in carts still holding and orders not given up: the queue would mean
+    nothing if one admitted visitor could hold a whole slot. The queue entry is locked so two
+    carts made at once with the same admission are counted one after the other."""
+    list(QueueEntry.objects.select_for_update().filter(pk=admission))
+    held = (
+        Cart.objects.filter(admission=admission)
+        .filter(
+            Q(state=Cart.State.OPEN, expires_at__gt=now)
+            | Q(state=Cart.State.ORDERED, order__state__in=[Order.State.AWAITING_PAYMENT, Order.State.PAID])
+        )
+        .aggregate(n=Sum("quantity"))["n"]
+        or 0
+    )
+    if held + quantity > slot.product.max_per_order:
+        raise Conflict(
+            f"this admission holds {held} places already; at most {slot.product.max_per_order} in all",
+            code="admission_used",
+            field="admission",
+        )
 
 
 def cart_get(*, institution: Institution, cart_id: uuid.UUID | str, owner: User | None) -> Cart:
@@ -222,6 +248,8 @@ def _check_order(request: OrderRequest, now: dt.datetime) -> None:
 
     if request.provider != "desk" and not request.email:
         raise InvalidInput("an e-mail address is needed to send the tickets", field="email")
+    if len(request.email) > 254:
+        raise InvalidInput("an e-mail address is at most 254 characters", field="email")
     if request.email:
         try:
             validate_email(request.email)

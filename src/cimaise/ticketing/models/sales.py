@@ -99,6 +99,13 @@ class Order(models.Model):
     def __str__(self) -> str:
         return self.code
 
+    @property
+    def reference(self) -> str:
+        """What a ticket shows of its order: the last group only. The whole code reads the order
+        and all its tickets (``GET /api/v1/orders/{code}``), so one ticket seen by someone else
+        must not give the others away."""
+        return f"****-****-{self.code[-4:]}"
+
 
 class Allocation(models.Model):
     """Places of one quota taken by a cart, then by its order. ``quota.taken`` is the sum of the

@@ -195,3 +195,34 @@ def test_an_unpaid_order_past_its_time_reads_as_expired(shop: Shop) -> None:
     assert placed.state == Order.State.AWAITING_PAYMENT
     assert orders.order_status(placed) == "expired"
     assert orders.order_status(placed, now=t0 + dt.timedelta(minutes=5)) == "awaiting_payment"
+
+
+def test_one_admission_holds_at_most_one_orders_worth_of_places(cast: Any, shop: Shop) -> None:
+    from cimaise.ticketing import waiting
+
+    room = waiting.room_configure(
+        actor=cast.ticketing_manager_a.actor,
+        code="ONSALE",
+        active=True,
+        opens_at=timezone.now() - dt.timedelta(hours=1),
+        rate_per_minute=600,
+        burst=100,
+        session_minutes=20,
+    )
+    token = waiting.entry_status(entry=waiting.room_join(room=room)).token
+    assert token
+
+    def cart(quantity: int) -> Cart:
+        request = CartRequest(
+            slot=shop.slot(shop.museum, 9).pk, items=[Item("FULL", quantity)], admission=token
+        )
+        return cart_create(institution=shop.institution, request=request, owner=None, who="visitor")
+
+    first = cart(6)
+    with pytest.raises(Conflict) as refused:
+        cart(5)
+    assert refused.value.code == "admission_used" and refused.value.field == "admission"
+    cart_release(cart=first, who="visitor")
+    cart(10)  # a cart given back no longer counts
+    with pytest.raises(Conflict):
+        hold(shop, 1)  # without the admission while the room is open

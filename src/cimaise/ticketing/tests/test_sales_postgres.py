@@ -201,3 +201,53 @@ def test_concurrent_notifications_of_one_payment_issue_its_tickets_once() -> Non
     assert Ticket.objects.filter(order=placed).count() == 2
     assert Fact.objects.filter(type="ticketing.order.paid").count() == 1
     consistent()
+
+
+def test_cancellations_racing_resent_notifications_neither_deadlock_nor_fail() -> None:
+    """The lock order (payment, quotas, order, allocations, ledger) holds for cancellations too:
+    four tickets cancelled one by one while the gateway resends its notification four times."""
+    cast = make_cast()
+    shop = make_shop(cast.institution_a, cast.site_a, slot_capacity=50)
+    slot = shop.slot(shop.museum, 9)
+    cart = cart_create(
+        institution=shop.institution, request=CartRequest(slot.pk, [Item("FULL", 4)]), owner=None, who="v"
+    )
+    placed = order_create(
+        request=OrderRequest(cart=cart, provider="sandbox", email="a@example.org"), who="v"
+    ).order
+    payment = Payment.objects.get(pk=placed.payment_id)
+    body, headers = notification_sign(payment=payment, status="paid", now=payment.created_at)
+    notification_receive(provider="sandbox", body=body, headers=headers)
+    resends = [notification_sign(payment=payment, status="paid", now=payment.created_at) for _ in range(4)]
+
+    def cancel(ticket_id: int) -> Callable[[], Any]:
+        return lambda: orders.order_cancel(
+            order=placed, ticket_ids=[ticket_id], reason="ill", who="user:desk"
+        )
+
+    def resend(body: bytes, headers: dict[str, str]) -> Callable[[], Any]:
+        return lambda: notification_receive(provider="sandbox", body=body, headers=headers)
+
+    ids = list(Ticket.objects.filter(order=placed).values_list("pk", flat=True))
+    done, errors = race([cancel(i) for i in ids] + [resend(b, h) for b, h in resends])
+    assert not errors, errors
+    assert Order.objects.get(pk=placed.pk).state == Order.State.REFUNDED
+    assert Payment.objects.get(pk=payment.pk).refunded_amount == Decimal("68.00")
+    assert Quota.objects.get(pk=slot.own_quota_id).taken == 0
+    consistent()
+    assert ledger_verify().ok
+
+
+def test_values_postgresql_cannot_store_are_a_422_not_a_500() -> None:
+    import json
+
+    from django.test import Client
+
+    cast = make_cast()
+    shop = make_shop(cast.institution_a, cast.site_a)
+    client = Client()
+    assert client.get(f"/api/v1/slots?date={shop.day}&product=MU%00SEE").status_code == 422
+    assert client.get("/api/v1/orders/AB%00CD").status_code == 422
+    body = {"slot": shop.slot(shop.museum, 9).pk, "items": [{"tariff": "FU\u0000LL", "quantity": 1}]}
+    response = client.post("/api/v1/carts", json.dumps(body), content_type="application/json")
+    assert response.status_code == 422 and not Cart.objects.exists()

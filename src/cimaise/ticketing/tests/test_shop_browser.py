@@ -94,4 +94,4 @@ def test_a_visitor_buys_two_tickets_in_chinese_on_a_phone_and_opens_the_pdf(
     assert pdf.status == 200 and pdf.headers["content-type"] == "application/pdf"
     assert pdf.body().startswith(b"%PDF")
     text = pdf_text(pdf.body(), tmp_path)
-    assert order.code in text and "列奥纳多·达·芬奇" in text
+    assert order.reference in text and "列奥纳多·达·芬奇" in text
