@@ -16,7 +16,7 @@ from cimaise.core.access import own_institution, require_permission
 from cimaise.core.actors import Actor
 from cimaise.core.errors import InvalidInput
 from cimaise.core.models import Institution
-from cimaise.ledger.services import FactDraft, facts_append
+from cimaise.ledger.services import facts_append
 from cimaise.ticketing import facts, holds
 from cimaise.ticketing.locking import lock_quotas
 from cimaise.ticketing.models import OpeningException, OpeningHours, Product, Quota, QuotaKey, Slot
@@ -156,14 +156,8 @@ def slots_generate_unchecked(
             "entrance_capacity": plan.entrance_capacity,
             "exhibition_capacity": plan.exhibition_capacity,
         }
-        facts_append([_draft(institution, facts.SLOTS_GENERATED.name, body, who)], now=now)
+        facts_append([facts.draft(institution, facts.SLOTS_GENERATED.name, body, who)], now=now)
     return Generated(created=created, existing=existing)
-
-
-def _draft(institution: Institution, kind: str, body: dict[str, object], who: str) -> FactDraft:
-    return FactDraft(
-        type=kind, stream=f"ticketing:{institution.code}", body=body, actor=who, institution_id=institution.pk
-    )
 
 
 def _create_slots(
@@ -278,7 +272,7 @@ def capacity_set(*, actor: Actor, edit: CapacityEdit, now: dt.datetime | None = 
         ids = list(capacity_selected(institution, edit).values_list("pk", flat=True))
         quotas = lock_quotas(ids)
         reclaimed = holds.reclaim(
-            quotas, now or timezone.now(), stream=f"ticketing:{institution.code}", who=actor.label
+            quotas, now or timezone.now(), stream=facts.stream(institution), who=actor.label
         )
         too_small = [q for q in quotas if q.taken > edit.capacity]
         if too_small:
@@ -298,7 +292,7 @@ def capacity_set(*, actor: Actor, edit: CapacityEdit, now: dt.datetime | None = 
         drafts = list(reclaimed)
         if changed:
             body = {"kind": edit.kind, "capacity": edit.capacity, "quotas": changed}
-            drafts.append(_draft(institution, facts.CAPACITY_CHANGED.name, body, actor.label))
+            drafts.append(facts.draft(institution, facts.CAPACITY_CHANGED.name, body, actor.label))
         facts_append(drafts, now=now)
     return len(changed)
 
@@ -339,5 +333,5 @@ def slots_close(
         count = slots.update(closed=closed)
         if count:
             body = {"slots": codes, "closed": closed, "reason": reason}
-            facts_append([_draft(institution, facts.SLOTS_CLOSED.name, body, actor.label)], now=now)
+            facts_append([facts.draft(institution, facts.SLOTS_CLOSED.name, body, actor.label)], now=now)
     return count

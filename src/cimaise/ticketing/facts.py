@@ -1,6 +1,24 @@
-"""Fact types recorded by the catalogue, capacity and sales of ticketing."""
+"""Fact types recorded by the catalogue, capacity and sales of ticketing, and how their drafts
+are made (one stream per institution: ``ticketing:<code>``)."""
 
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from cimaise.core.models import Institution
+from cimaise.ledger.services import FactDraft
 from cimaise.ledger.types import register
+
+
+def stream(institution: Institution) -> str:
+    return f"ticketing:{institution.code}"
+
+
+def draft(institution: Institution, kind: str, body: Mapping[str, object], who: str) -> FactDraft:
+    return FactDraft(
+        type=kind, stream=stream(institution), body=body, actor=who, institution_id=institution.pk
+    )
+
 
 SLOTS_GENERATED = register(
     "ticketing.slots.generated",

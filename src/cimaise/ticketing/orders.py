@@ -23,13 +23,11 @@ from cimaise.ticketing.models import Cart, Order, Quota, Ticket
 
 
 def _stream(order: Order) -> str:
-    return f"ticketing:{order.institution.code}"
+    return facts.stream(order.institution)
 
 
 def _draft(order: Order, kind: str, body: Mapping[str, object], who: str) -> FactDraft:
-    return FactDraft(
-        type=kind, stream=_stream(order), body=body, actor=who, institution_id=order.institution_id
-    )
+    return facts.draft(order.institution, kind, body, who)
 
 
 def order_settle(*, order: Order, payment_id: str, who: str, now: dt.datetime) -> Order:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from cimaise.core.errors import Conflict, InvalidInput, NotFound
 from cimaise.core.models import Institution
-from cimaise.ledger.services import FactDraft, facts_append
+from cimaise.ledger.services import facts_append
 from cimaise.payments import services as payments
 from cimaise.payments.services import PaymentStart
 from cimaise.ticketing import conf, facts, holds, orders, waiting
@@ -34,16 +34,6 @@ CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's base 32: no I,
 def vat_included(amount: Decimal, rate: Decimal) -> Decimal:
     """The VAT inside a price that includes it, to the cent (half up)."""
     return (amount * rate / (1 + rate)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-
-
-def stream(institution: Institution) -> str:
-    return f"ticketing:{institution.code}"
-
-
-def draft(institution: Institution, kind: str, body: Mapping[str, object], who: str) -> FactDraft:
-    return FactDraft(
-        type=kind, stream=stream(institution), body=body, actor=who, institution_id=institution.pk
-    )
 
 
 # --- carts ---------------------------------------------------------------------------------
@@ -146,7 +136,7 @@ def cart_create(
             line.cart = cart
         CartLine.objects.bulk_create(lines)
         quotas = lock_quotas(quota_ids)  # late: the new rows above need no lock
-        reclaimed = holds.reclaim(quotas, now, stream=stream(institution), who=who)
+        reclaimed = holds.reclaim(quotas, now, stream=facts.stream(institution), who=who)
         holds.take(quotas, cart, quantity, cart.expires_at)
         body = {
             "cart": str(cart.pk),
@@ -161,7 +151,7 @@ def cart_create(
             "expires_at": cart.expires_at.isoformat(),
             "channel": request.channel,
         }
-        facts_append([*reclaimed, draft(institution, facts.CART_HELD.name, body, who)], now=now)
+        facts_append([*reclaimed, facts.draft(institution, facts.CART_HELD.name, body, who)], now=now)
     return cart
 
 
@@ -213,7 +203,7 @@ def cart_release(*, cart: Cart, who: str, now: dt.datetime | None = None, why: s
         cart.state = Cart.State.EXPIRED if why == "expired" else Cart.State.RELEASED
         cart.save(update_fields=["state"])
         body = {"cart": str(cart.pk), "slot": cart.slot_id, "places": returned, "why": why}
-        facts_append([draft(cart.institution, facts.CART_RELEASED.name, body, who)], now=now)
+        facts_append([facts.draft(cart.institution, facts.CART_RELEASED.name, body, who)], now=now)
     return cart
 
 
@@ -302,7 +292,7 @@ def order_create(
             "total": str(order.total),
             "provider": order.provider,
         }
-        facts_append([draft(institution, facts.ORDER_CREATED.name, body, who)], now=now)
+        facts_append([facts.draft(institution, facts.ORDER_CREATED.name, body, who)], now=now)
         start = _pay(order, request, who, desk, now)
     order = Order.objects.select_related("slot__product", "slot__entrance", "institution", "cart").get(
         pk=order.pk
