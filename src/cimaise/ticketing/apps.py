@@ -12,6 +12,7 @@ class TicketingConfig(AppConfig):
             facts,
             facts_tickets,
             facts_waiting,
+            rebuild,
             roles,
             roles_tickets,
             roles_waiting,

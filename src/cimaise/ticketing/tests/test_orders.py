@@ -226,3 +226,15 @@ def test_one_admission_holds_at_most_one_orders_worth_of_places(cast: Any, shop:
     cart(10)  # a cart given back no longer counts
     with pytest.raises(Conflict):
         hold(shop, 1)  # without the admission while the room is open
+
+
+def test_ledger_rebuild_restores_the_quota_counters(shop: Shop) -> None:
+    from cimaise.ticketing.rebuild import rebuild_quota_counters
+
+    hold(shop, 3)
+    quota = Quota.objects.get(pk=shop.slot(shop.museum, 9).own_quota_id)
+    Quota.objects.filter(pk=quota.pk).update(taken=0)
+    assert rebuild_quota_counters() == 1
+    assert Quota.objects.get(pk=quota.pk).taken == 3
+    assert rebuild_quota_counters() == 0
+    consistent()
