@@ -15,14 +15,15 @@ from cimaise.ticketing.models import Allocation, Quota
 
 def rebuild_quota_counters() -> int:
     """Set every quota's ``taken`` to what its live allocations hold; returns the quotas changed.
-    Runs under the quotas' locks, so no sale moves a counter meanwhile."""
+    Runs in the rebuild's transaction, under the quotas' locks, so no sale moves a counter
+    meanwhile."""
     held = (
         Allocation.objects.filter(quota=OuterRef("pk"), released_at__isnull=True)
         .values("quota")
         .annotate(n=Sum("quantity"))
         .values("n")
     )
-    with transaction.atomic(durable=True):
+    with transaction.atomic():
         lock_quotas(Quota.objects.values_list("pk", flat=True))
         wrong = Quota.objects.annotate(held=Coalesce(Subquery(held), Value(0))).exclude(taken=F("held"))
         changed = [(q.pk, q.held) for q in wrong]
