@@ -181,7 +181,15 @@ def _channel_allowed(request: HttpRequest, channel: str) -> None:
         raise PermissionDenied(f"only ticketing staff sell on the {channel} channel")
 
 
-@router.post("/carts", response={201: CartOut}, auth=SHOP_AUTH, summary="Hold places of a slot")
+@router.post(
+    "/carts",
+    response={201: CartOut},
+    auth=SHOP_AUTH,
+    summary="Hold places of a slot",
+    description=(
+        "Send an `Idempotency-Key` header to make a resend answer the first cart instead of holding more."
+    ),
+)
 def cart_create(request: HttpRequest, payload: CartIn) -> Status[dict[str, Any]]:
     _channel_allowed(request, payload.channel)
     actor = caller(request)
@@ -192,6 +200,7 @@ def cart_create(request: HttpRequest, payload: CartIn) -> Status[dict[str, Any]]
             items=[services.Item(i.tariff, i.quantity) for i in payload.items],
             channel=payload.channel,
             admission=payload.admission,
+            idempotency_key=request.headers.get("Idempotency-Key"),
         ),
         owner=actor.user if actor is not None else None,
         who=who(request),

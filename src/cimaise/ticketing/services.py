@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
@@ -51,6 +51,7 @@ class CartRequest:
     items: Sequence[Item]
     channel: str = Channel.WEB
     admission: str | None = None
+    idempotency_key: str | None = None
 
 
 def _slot(institution: Institution, slot_id: int, channel: str, now: dt.datetime) -> Slot:
@@ -108,8 +109,47 @@ def cart_create(
     now: dt.datetime | None = None,
 ) -> Cart:
     """Hold places of a slot for ``CART_HOLD_MINUTES``: all or nothing, ``sold_out`` if a quota
-    the slot draws on has fewer places left than asked."""
+    the slot draws on has fewer places left than asked. With an ``idempotency_key`` a resend (a
+    double click, a retried request) answers the cart the first one made, and holds nothing more."""
     now = now or timezone.now()
+    key = _idempotency_key(request.idempotency_key)
+    if key:
+        earlier = _cart_for_key(institution, key, owner)
+        if earlier is not None:
+            return earlier
+        try:
+            return _cart_create(institution, request, owner, who, now, key)
+        except IntegrityError:  # the same key, sent at the same instant, won: answer its cart
+            earlier = _cart_for_key(institution, key, owner)
+            if earlier is None:
+                raise
+            return earlier
+    return _cart_create(institution, request, owner, who, now, None)
+
+
+def _idempotency_key(key: str | None) -> str | None:
+    if key is not None and not (0 < len(key) <= 64 and key.isprintable()):
+        raise InvalidInput("an idempotency key is 1 to 64 printable characters", field="idempotency_key")
+    return key or None
+
+
+def _cart_for_key(institution: Institution, key: str, owner: User | None) -> Cart | None:
+    cart = Cart.objects.filter(institution=institution, idempotency_key=key).first()
+    if cart is not None and cart.owner_id != (owner.pk if owner else None):
+        raise Conflict(
+            "this idempotency key was used by someone else", code="key_reused", field="idempotency_key"
+        )
+    return cart
+
+
+def _cart_create(
+    institution: Institution,
+    request: CartRequest,
+    owner: User | None,
+    who: str,
+    now: dt.datetime,
+    key: str | None,
+) -> Cart:
     slot = _slot(institution, request.slot, request.channel, now)
     lines = _lines(slot, request.items, request.channel)
     admission = ""
@@ -131,6 +171,7 @@ def cart_create(
             created_at=now,
             expires_at=now + conf.cart_hold(),
             admission=admission,
+            idempotency_key=key,
         )
         for line in lines:
             line.cart = cart

@@ -37,9 +37,20 @@ class Cart(models.Model):
     created_at = models.DateTimeField()
     expires_at = models.DateTimeField()
     admission = models.CharField(max_length=64, blank=True, help_text=_("The waiting-room admission used."))
+    idempotency_key = models.CharField(
+        max_length=64,
+        null=True,
+        blank=True,
+        help_text=_("The client's key: the same key makes no second cart."),
+    )
 
     class Meta:
         indexes: ClassVar = [models.Index(fields=["state", "expires_at"], name="cart_expiry")]
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["institution", "idempotency_key"], name="cart_idempotency_key_unique"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"cart {self.pk} ({self.state})"

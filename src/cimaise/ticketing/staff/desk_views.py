@@ -20,7 +20,7 @@ from cimaise.core.actors import Actor
 from cimaise.core.auth import page_actor
 from cimaise.core.errors import DomainError, NotFound
 from cimaise.core.models import Institution
-from cimaise.ticketing.models import Channel, Order
+from cimaise.ticketing.models import Cart, Channel, Order
 from cimaise.ticketing.selectors import SlotView
 from cimaise.ticketing.services import CartRequest, OrderRequest, cart_create, cart_release, order_create
 from cimaise.ticketing.staff import reads
@@ -76,15 +76,22 @@ def _item_fields(form: DeskSaleForm) -> dict[str, str]:
 def _sell(actor: Actor, institution: Institution, view: SlotView, form: DeskSaleForm) -> Order:
     """Hold the places on the desk channel, then order them paid at the desk; if ordering is
     refused the places go back at once rather than when the hold runs out."""
-    request = CartRequest(slot=view.slot.pk, items=form.items(), channel=Channel.DESK)
-    cart = cart_create(institution=institution, request=request, owner=actor.user, who=actor.label)
     data = form.cleaned_data
+    request = CartRequest(
+        slot=view.slot.pk, items=form.items(), channel=Channel.DESK, idempotency_key=f"desk:{data['sale']}"
+    )
+    cart = cart_create(institution=institution, request=request, owner=actor.user, who=actor.label)
+    if cart.state == Cart.State.ORDERED:  # the same sale sent twice at once: the first one sold it
+        return Order.objects.get(cart=cart)
     order_request = OrderRequest(
         cart=cart, provider="desk", email=data["email"], name=data["name"], language=data["language"]
     )
     try:
         return order_create(request=order_request, who=actor.label, desk=True).order
     except DomainError:
+        cart.refresh_from_db()
+        if cart.state == Cart.State.ORDERED:  # sent twice at once: the other request sold it
+            return Order.objects.get(cart=cart)
         cart_release(cart=cart, who=actor.label)
         raise
 

@@ -265,3 +265,24 @@ def test_staff_reissue_a_ticket_with_a_new_code_and_the_old_one_revoked(
     assert states[old["id"]] == "replaced" and states[new.json()["id"]] == "valid"
     feed = cast.gate_agent_a.client().get("/api/v1/ticketing/revocations?since=0").json()
     assert [r["code_id"] for r in feed["revocations"]] == [old["code_id"]]
+
+
+def test_a_resent_cart_with_the_same_idempotency_key_holds_nothing_more(
+    anon_client: Client, shop: Shop
+) -> None:
+    body = {"slot": shop.slot(shop.museum, 9).pk, "items": [{"tariff": "FULL", "quantity": 2}]}
+    first = anon_client.post(
+        "/api/v1/carts", json.dumps(body), content_type="application/json", headers={"Idempotency-Key": "k-1"}
+    )
+    again = anon_client.post(
+        "/api/v1/carts", json.dumps(body), content_type="application/json", headers={"Idempotency-Key": "k-1"}
+    )
+    assert first.status_code == again.status_code == 201
+    assert first.json()["id"] == again.json()["id"] and taken() == 4  # 2 places × (own + entrance quota)
+    bad = anon_client.post(
+        "/api/v1/carts",
+        json.dumps(body),
+        content_type="application/json",
+        headers={"Idempotency-Key": "x" * 65},
+    )
+    assert bad.status_code == 422 and bad.json()["error"]["details"]["field"] == "idempotency_key"
