@@ -11,6 +11,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from cimaise.core import housekeeping
 from cimaise.core.errors import Conflict, InvalidInput, PermissionDenied
 from cimaise.ledger.services import FactDraft, facts_append
 from cimaise.payments import selectors as payment_selectors
@@ -329,3 +330,11 @@ def ticket_replace(
         if ticket is None:
             raise InvalidInput("not a valid ticket of this order", field="ticket", code="not_valid")
         return tickets.ticket_reissue(ticket=ticket, actor=f"{who} ({reason.strip()[:80]})", now=now)
+
+
+def _sweep() -> str:
+    carts, unpaid = carts_and_orders_expire()
+    return f"expired {carts} carts and {unpaid} unpaid orders"
+
+
+housekeeping.register(housekeeping.Job("ticketing.sweep", 60, _sweep))

@@ -1,4 +1,5 @@
-"""``cimaise serve``: granian over WSGI (static files by whitenoise) plus the task worker."""
+"""``cimaise serve``: granian over WSGI (static files by whitenoise), the task worker and the
+housekeeping loop (``cimaise housekeeping --loop 30``)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ class Command(BaseCommand):
         parser.add_argument("--addr", default="127.0.0.1:8000", help="HOST:PORT")
         parser.add_argument("--workers", type=int, default=2, help="web worker processes")
         parser.add_argument("--no-task-worker", action="store_true")
+        parser.add_argument("--no-housekeeping", action="store_true", help="do not run the periodic jobs")
 
     def handle(self, *args: Any, **options: Any) -> None:
         host, port = split_addr(options["addr"])
@@ -55,6 +57,9 @@ class Command(BaseCommand):
         if not options["no_task_worker"]:
             worker = [sys.executable, "-m", "cimaise.config.cli", "db_worker", "--no-reload"]
             procs.append(subprocess.Popen(worker, env=env))  # noqa: S603
+        if not options["no_housekeeping"]:
+            loop = [sys.executable, "-m", "cimaise.config.cli", "housekeeping", "--loop", "30"]
+            procs.append(subprocess.Popen(loop, env=env))  # noqa: S603
         self.stdout.write(f"Serving on http://{options['addr']}/ (Ctrl-C to stop)")
         self._supervise(procs)
 
