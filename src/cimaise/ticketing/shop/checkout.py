@@ -30,10 +30,17 @@ WHO = "visitor"
 PROVIDERS = ("sandbox", "alipay", "wechatpay")
 
 
-def payment_methods() -> list[str]:
-    """The visitors' payment providers that are configured and enabled here."""
+WALLETS = ("alipay", "wechatpay")
+
+
+def payment_methods(language: str | None = None) -> list[str]:
+    """The visitors' payment providers that are configured and enabled here; in Chinese, Alipay
+    and WeChat Pay come first."""
     config = payments_conf.providers_config()
-    return [name for name in PROVIDERS if name in config and payments_conf.enabled(config[name])]
+    enabled = [name for name in PROVIDERS if name in config and payments_conf.enabled(config[name])]
+    if (language or "").startswith("zh"):
+        enabled.sort(key=lambda name: name not in WALLETS)
+    return enabled
 
 
 def see_other(url: str) -> HttpResponseRedirect:
@@ -73,7 +80,7 @@ def cart(request: HttpRequest) -> HttpResponse:
         return render(
             request, "ticketing/shop/cart_gone.html", {"cart": held}, status=404 if held is None else 410
         )
-    providers = payment_methods()
+    providers = payment_methods(translation.get_language())
     form = DetailsForm(request.POST if request.method == "POST" else None, providers=providers)
     if request.method == "POST" and form.is_valid():
         ordered = _order(request, held, form)

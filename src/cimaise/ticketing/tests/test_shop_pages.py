@@ -376,3 +376,14 @@ def test_the_waiting_page_in_chinese(cast: Cast, shop: Shop) -> None:
 
 def test_without_a_waiting_room_the_waiting_page_sends_visitors_on(anon_client: Client, shop: Shop) -> None:
     assert location(anon_client.get("/shop/wait/")) == "/shop/"
+
+
+def test_wallets_come_first_for_chinese_visitors(settings: Any) -> None:
+    from cimaise.ticketing.shop.checkout import payment_methods
+
+    settings.CIMAISE_PAYMENTS = {
+        "alipay": {"class": "cimaise.payments.providers.sandbox.SandboxProvider", "enabled": True},
+        "wechatpay": {"class": "cimaise.payments.providers.sandbox.SandboxProvider", "enabled": True},
+    }
+    assert payment_methods("en") == ["sandbox", "alipay", "wechatpay"]
+    assert payment_methods("zh-hans") == ["alipay", "wechatpay", "sandbox"]
