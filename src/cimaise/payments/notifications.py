@@ -21,14 +21,21 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from cimaise.core.errors import NotFound
+from cimaise.core.errors import Conflict, NotFound
 from cimaise.ledger.models import Fact
 from cimaise.ledger.services import FactDraft, fact_append, facts_append, ledger_lock
 from cimaise.payments import facts, settle
 from cimaise.payments.models import PAID_STATES, Notification, Payment, PaymentState
 from cimaise.payments.money import amount_text
 from cimaise.payments.providers import provider_get
-from cimaise.payments.providers.base import Answer, NotificationRejected, Provider, VerifiedNotification
+from cimaise.payments.providers.base import (
+    Answer,
+    NotificationRejected,
+    Provider,
+    ProviderFailed,
+    VerifiedNotification,
+)
+from cimaise.payments.selectors import payment_get
 
 logger = logging.getLogger("cimaise.payments")
 
@@ -63,10 +70,21 @@ def notification_receive(
     except NotificationRejected as exc:
         logger.warning("payments: %s notification refused before reading it: %s", provider, exc.message)
         return _refused(gateway, exc)
+    return notification_apply(gateway=gateway, verified=verified, body=body, now=now)
+
+
+def notification_apply(
+    *, gateway: Provider, verified: VerifiedNotification, body: bytes, now: dt.datetime
+) -> NotificationOutcome:
+    """Steps 2 and 3 of the module's docstring for a message whose signature checked out: a
+    notification, or a provider's signed answer to ``payment_query`` (the same path, so a lost
+    notification is recovered exactly as if it had arrived)."""
     try:
         return _take(gateway, verified, body, now)
     except NotificationRejected as exc:
-        logger.warning("payments: %s notification %s refused: %s", provider, verified.notification_id, exc)
+        logger.warning(
+            "payments: %s notification %s refused: %s", gateway.name, verified.notification_id, exc
+        )
         _rejection_record(gateway.name, verified, body, exc, now)
         return _refused(gateway, exc)
 
@@ -211,3 +229,45 @@ def _rejection_record(
             type=facts.NOTIFICATION_REJECTED.name, stream=stream, body=fact_body,
             actor=f"provider:{provider}", institution_id=owner, occurred_at=verified.occurred_at, now=now,
         )  # fmt: skip
+
+
+def payment_query(*, payment_id: str, now: dt.datetime | None = None) -> Payment:
+    """Ask the payment's provider what became of it, and take a settled answer through the same
+    path as a verified notification (``notification_apply``): a lost notification is recovered,
+    and asking again writes nothing. Outside any transaction. A paid payment is not asked about;
+    a provider that cannot say (sandbox, desk) changes nothing. Returns the payment as it is now.
+    """
+    now = now or timezone.now()
+    payment = payment_get(payment_id=payment_id)
+    if payment.state in PAID_STATES:
+        return payment
+    gateway = _provider_of(payment)
+    outside_transactions()
+    try:
+        answer = gateway.query(payment)
+    except NotificationRejected as exc:
+        raise ProviderFailed(
+            f"{gateway.name}'s answer is unreadable: {exc.message}", code="provider_bad_answer"
+        ) from exc
+    if answer is not None:
+        outcome = notification_apply(gateway=gateway, verified=answer.verified, body=answer.body, now=now)
+        if not outcome.accepted:
+            logger.warning(
+                "payments: %s's answer about %s refused: %s", gateway.name, payment.pk, outcome.code
+            )
+    payment.refresh_from_db()
+    return payment
+
+
+def _provider_of(payment: Payment) -> Provider:
+    gateway = provider_get(payment.provider)
+    if gateway is None:
+        raise Conflict(f"provider {payment.provider!r} is not enabled", code="provider_unavailable")
+    return gateway
+
+
+def outside_transactions() -> None:
+    """Refuse to call a provider over the network from inside a transaction (a durable block
+    cannot nest in another one)."""
+    with transaction.atomic(durable=True):
+        pass

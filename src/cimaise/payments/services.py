@@ -9,32 +9,61 @@ hooks run and appends the facts last.
 from __future__ import annotations
 
 import datetime as dt
+import json
+import logging
 import re
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import get_supported_language_variant
 
-from cimaise.core.errors import Conflict, InvalidInput, NotFound
+from cimaise.core import housekeeping
+from cimaise.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from cimaise.core.models import Institution
+from cimaise.ledger.models import Fact
 from cimaise.ledger.services import FactDraft, facts_append
+from cimaise.ledger.types import register
 from cimaise.payments import facts, hooks, settle
 from cimaise.payments.models import PAID_STATES, Payment, PaymentState, Refund
 from cimaise.payments.money import amount_check, amount_text, currency_check
-from cimaise.payments.notifications import NotificationOutcome, notification_receive
+from cimaise.payments.notifications import (
+    NotificationOutcome,
+    notification_receive,
+    outside_transactions,
+    payment_query,
+)
 from cimaise.payments.providers import provider_get
 from cimaise.payments.providers.base import PaymentStart, Provider
+from cimaise.payments.selectors import payment_get
 
 __all__ = [
     "NotificationOutcome",
     "PaymentStart",
     "notification_receive",
     "payment_cancel",
+    "payment_close",
     "payment_create",
+    "payment_open",
+    "payment_query",
     "payment_record_desk",
     "payment_refund",
+    "payment_refund_check",
+    "payments_sweep",
 ]
+
+logger = logging.getLogger("cimaise.payments")
+# Registered here rather than in ``facts`` because it belongs to opening (below) alone.
+PAYMENT_OPENED = register(
+    "payments.payment.opened",
+    "A payment was opened at its provider, which said how the visitor pays (QR payload or page).",
+)
+REFUND_FAILED = register(
+    "payments.refund.failed",
+    "A pending refund was refused by its provider in the end: nothing was given back and the amount "
+    "can be refunded again (refund id, amount).",
+)
 
 _KEY = re.compile(r"^[A-Za-z0-9._:/-]{1,64}$")
 _DESK_METHODS = ("cash", "card")
@@ -181,6 +210,166 @@ def payment_refund(
     return refund
 
 
+def payment_open(*, payment_id: str, now: dt.datetime | None = None) -> PaymentStart:
+    """Open a payment at its provider (Alipay precreate, WeChat Pay Native order) and say how the
+    visitor pays (``qr``: the payload of the QR code to show; ``redirect_url``: a page).
+
+    Call it outside any transaction, once the payment is committed: the provider is called over
+    the network and may notify at once. What it answered is stored (``payments.payment.opened``);
+    opening again returns that without calling it again. A payment not awaiting payment that was
+    never opened is a ``Conflict`` (``not_awaiting``); a provider that fails is ``ProviderFailed``.
+    """
+    now = now or timezone.now()
+    payment = payment_get(payment_id=payment_id)
+    gateway = _provider_for_refund(payment)
+    stored = _opened(payment)
+    if stored is not None:
+        return stored
+    if payment.state != PaymentState.CREATED:
+        raise Conflict(f"payment {payment.pk} is {payment.state}, not awaiting payment", code="not_awaiting")
+    outside_transactions()
+    start = gateway.open(payment)
+    with transaction.atomic(durable=True):
+        locked = _locked(payment)
+        if _opened(locked) is None:
+            body = {
+                "provider": locked.provider,
+                "qr": start.qr or "",
+                "redirect_url": start.redirect_url or "",
+            }
+            draft = settle.draft(locked, PAYMENT_OPENED, body, actor=f"provider:{locked.provider}")
+            facts_append([draft], now=now)
+    return _opened(locked) or start
+
+
+def payment_close(*, payment_id: str, reason: str = "expired", now: dt.datetime | None = None) -> Payment:
+    """Close a payment that will no longer be paid for (its time is over): ask the provider first
+    (a payment made meanwhile is taken), close it there so its QR code stops working, then mark
+    it ``expired`` (``payment_cancel``). Outside any transaction. A payment paid meanwhile is
+    returned paid; one the provider says it cannot close is asked about again."""
+    now = now or timezone.now()
+    payment = payment_query(payment_id=payment_id, now=now)
+    if payment.state != PaymentState.CREATED:
+        return payment
+    if not _provider_for_refund(payment).close(payment):
+        return payment_query(payment_id=payment_id, now=now)
+    with transaction.atomic(durable=True):
+        return payment_cancel(
+            payment=payment, actor=f"provider:{payment.provider}", expired=True, reason=reason, now=now
+        )
+
+
+def payment_refund_check(*, refund_id: str, now: dt.datetime | None = None) -> Refund:
+    """Ask the provider what became of a ``pending`` refund (outside any transaction) and settle
+    it: done, the payment's refunded amount grows and the purpose's ``on_refunded`` runs; refused
+    in the end, the refund is ``failed`` and its amount can be refunded again. A refund no longer
+    pending, or still under way, is returned as it is."""
+    now = now or timezone.now()
+    refund = Refund.objects.select_related("payment__institution").filter(refund_id=refund_id).first()
+    if refund is None:
+        raise NotFound(f"no refund {refund_id!r}", field="refund_id")
+    if refund.state != Refund.State.PENDING:
+        return refund
+    outside_transactions()
+    result = _provider_for_refund(refund.payment).refund_query(refund)
+    if result != "pending":
+        with transaction.atomic(durable=True):
+            payment = _locked(refund.payment)
+            locked = Refund.objects.select_for_update().get(pk=refund.pk)
+            if locked.state == Refund.State.PENDING:
+                actor = f"provider:{payment.provider}"
+                done = result == "succeeded"
+                draft = (_refund_complete if done else _refund_fail)(payment, locked, actor=actor, now=now)
+                facts_append([draft], now=now)
+    refund.refresh_from_db()
+    return refund
+
+
+def _refund_fail(payment: Payment, refund: Refund, *, actor: str, now: dt.datetime) -> FactDraft:
+    refund.state, refund.completed_at = Refund.State.FAILED, now
+    refund.save(update_fields=["state", "completed_at"])
+    body = {"refund": refund.refund_id, "amount": amount_text(refund.amount)}
+    return settle.draft(payment, REFUND_FAILED, body, actor=actor)
+
+
+@dataclass
+class SweepReport:
+    """What ``payments_sweep`` did: payments asked about, found paid or failed, closed, and
+    those it could not handle (logged)."""
+
+    queried: int = 0
+    paid: int = 0
+    failed: int = 0
+    closed: int = 0
+    refunds_checked: int = 0
+    refunds_done: int = 0
+    errors: int = 0
+
+
+def payments_sweep(
+    *, older_than: dt.timedelta = dt.timedelta(minutes=2), now: dt.datetime | None = None
+) -> SweepReport:
+    """The sweeper (``cimaise payments sweep``, every few minutes): each payment through a
+    remote provider (Alipay, WeChat Pay) still awaiting ``older_than`` after its creation is
+    asked about (``payment_query``), and closed (``payment_close``) once past its expiry; each
+    refund still pending after ``older_than`` is checked (``payment_refund_check``)."""
+    now = now or timezone.now()
+    report = SweepReport()
+    payments = Payment.objects.filter(state=PaymentState.CREATED, created_at__lte=now - older_than)
+    for payment in payments.order_by("created_at", "pk"):
+        if _remote(payment.provider):
+            try:
+                _sweep_payment(payment, now, report)
+            except DomainError as exc:
+                _sweep_failed(report, payment.pk, exc)
+    refunds = Refund.objects.filter(state=Refund.State.PENDING, created_at__lte=now - older_than)
+    for refund in refunds.select_related("payment").order_by("created_at", "pk"):
+        if _remote(refund.payment.provider):
+            try:
+                _sweep_refund(refund, now, report)
+            except DomainError as exc:
+                _sweep_failed(report, refund.refund_id, exc)
+    return report
+
+
+def _remote(provider: str) -> bool:
+    gateway = provider_get(provider)
+    return gateway is not None and gateway.remote
+
+
+def _sweep_failed(report: SweepReport, name: str, exc: DomainError) -> None:
+    """A provider's failure is logged and counted, and the sweep goes on."""
+    report.errors += 1
+    logger.warning("payments: sweeping %s failed: %s", name, exc.message)
+
+
+def _sweep_refund(refund: Refund, now: dt.datetime, report: SweepReport) -> None:
+    report.refunds_checked += 1
+    checked = payment_refund_check(refund_id=refund.refund_id, now=now)
+    report.refunds_done += checked.state != Refund.State.PENDING
+
+
+def _sweep_payment(payment: Payment, now: dt.datetime, report: SweepReport) -> None:
+    report.queried += 1
+    overdue = payment.expires_at is not None and payment.expires_at <= now
+    after = (payment_close if overdue else payment_query)(payment_id=payment.pk, now=now)
+    report.paid += after.state in PAID_STATES
+    report.failed += after.state == PaymentState.FAILED
+    report.closed += after.state == PaymentState.EXPIRED
+
+
+def _opened(payment: Payment) -> PaymentStart | None:
+    fact = (
+        Fact.objects.filter(stream=settle.payment_stream(payment), type=PAYMENT_OPENED.name)
+        .order_by("-seq")
+        .first()
+    )
+    if fact is None:
+        return None
+    body = json.loads(fact.body)
+    return PaymentStart(payment=payment, redirect_url=body["redirect_url"] or None, qr=body["qr"] or None)
+
+
 def _refund_complete(payment: Payment, refund: Refund, *, actor: str, now: dt.datetime) -> FactDraft:
     refund.state, refund.completed_at = Refund.State.SUCCEEDED, now
     refund.save(update_fields=["state", "completed_at"])
@@ -297,3 +486,16 @@ def _expiry(expires_at: dt.datetime | None) -> dt.datetime | None:
     if expires_at is not None and timezone.is_naive(expires_at):
         raise InvalidInput("expires_at must be timezone-aware", field="expires_at")
     return expires_at
+
+
+def sweep_summary(report: SweepReport) -> str:
+    """One line saying what a sweep did (the housekeeping log, the command's output)."""
+    return (
+        f"queried {report.queried} payments: {report.paid} paid, {report.failed} failed, "
+        f"{report.closed} closed as expired; checked {report.refunds_checked} pending refunds, "
+        f"{report.refunds_done} settled; {report.errors} errors"
+    )
+
+
+# The sweep runs with the other periodic jobs (``cimaise housekeeping``, started by ``cimaise serve``).
+housekeeping.register(housekeeping.Job("payments.sweep", 120, lambda: sweep_summary(payments_sweep())))

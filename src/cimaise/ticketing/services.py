@@ -338,6 +338,10 @@ def order_create(
     order = Order.objects.select_related("slot__product", "slot__entrance", "institution", "cart").get(
         pk=order.pk
     )
+    if start is not None and start.redirect_url is None and start.qr is None:
+        # a wallet (Alipay, WeChat Pay): its QR comes from the gateway, asked once the order is
+        # committed, outside any transaction (a network call must not hold locks)
+        start = payments.payment_open(payment_id=str(start.payment.pk))
     return OrderStart(order=order, payment=start)
 
 

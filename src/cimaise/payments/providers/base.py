@@ -5,6 +5,7 @@ with RSA2 signatures and ``wechatpay`` with RSA signatures and AES-GCM bodies)."
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
@@ -61,6 +62,25 @@ class NotificationRejected(DomainError):
 
 
 RefundResult = Literal["succeeded", "pending"]
+RefundState = Literal["succeeded", "pending", "failed"]
+
+
+class ProviderFailed(DomainError):
+    """The provider could not be reached, or refused or garbled a call (``code`` says which:
+    ``provider_unreachable``, ``provider_refused``, ``provider_bad_answer``). Nothing was
+    changed on our side; the call can be made again."""
+
+    status = 502
+    code = "provider_failed"
+
+
+@dataclass(frozen=True)
+class QueryAnswer:
+    """What the provider says of a payment when asked: a verified, settled answer taken through
+    the same path as a notification, with the answer's exact bytes kept as evidence."""
+
+    verified: VerifiedNotification
+    body: bytes
 
 
 class Provider(ABC):
@@ -70,6 +90,8 @@ class Provider(ABC):
     allows_zero = False
     #: does it send notifications to ``POST /api/v1/payments/{name}/notify``?
     notifies = True
+    #: does the payment live at a remote gateway too (opened, queried and closed over the network)?
+    remote = False
 
     def __init__(self, name: str, options: Mapping[str, Any]) -> None:
         self.name = name
@@ -89,6 +111,27 @@ class Provider(ABC):
         """Ask for the refund: ``succeeded`` if done at once, ``pending`` if the provider will
         confirm it later."""
 
+    def open(self, payment: Payment) -> PaymentStart:
+        """Open the payment at the provider and say how the visitor pays (a QR code…). May call
+        the network: called outside any transaction, after the payment is committed. The same
+        payment opened again gets the same answer. By default, what ``start`` said."""
+        return self.start(payment)
+
+    def query(self, payment: Payment) -> QueryAnswer | None:
+        """Ask the provider whether the payment was paid or has failed (network, outside any
+        transaction); None while it still awaits the visitor, or when the provider cannot say."""
+        return None
+
+    def refund_query(self, refund: Refund) -> RefundState:
+        """Ask the provider what became of a refund it left ``pending`` (network, outside any
+        transaction): done, still under way, or refused in the end."""
+        return "pending"
+
+    def close(self, payment: Payment) -> bool:
+        """Close the unpaid payment at the provider so it can no longer be paid (network, outside
+        any transaction). False if the provider says it cannot (it was paid meanwhile)."""
+        return True
+
     def accepted(self) -> Answer:
         """The answer to a notification taken (or a resend of one)."""
         return json_answer(200, {"status": "ok"})
@@ -96,6 +139,13 @@ class Provider(ABC):
     def rejected(self, error: NotificationRejected) -> Answer:
         """The answer to a notification refused."""
         return json_answer(error.status, {"error": error.as_dict()})
+
+
+def query_notification_id(reference: str, state: str) -> str:
+    """The notification id under which a query's answer is stored: one per provider transaction
+    and state, so asking again is a resend (nothing written twice)."""
+    text = f"query:{reference}:{state}"
+    return text if len(text) <= 64 else f"query:{hashlib.sha256(text.encode()).hexdigest()[:58]}"
 
 
 def json_answer(status: int, body: dict[str, Any]) -> Answer:

@@ -20,7 +20,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from cimaise.core.errors import DomainError, NotFound
 from cimaise.core.models import Institution
 from cimaise.payments import conf as payments_conf
-from cimaise.ticketing import documents, services
+from cimaise.payments import services as payments_services
+from cimaise.ticketing import codes, documents, services
 from cimaise.ticketing.api import shop_institution
 from cimaise.ticketing.models import Cart, Order
 from cimaise.ticketing.shop import display, reads, visit
@@ -176,12 +177,24 @@ def order(request: HttpRequest, code: str) -> HttpResponse:
         "order": found,
         "slot": found.slot,
         "total": display.money(found.total, found.currency),
+        "wallet_qr": _wallet_qr(found),
         "tickets": documents.ticket_views(found) if paid else [],
         "pdf_url": f"{reverse('shop:tickets_pdf', args=[found.code])}?{urlencode({'key': found.access_key})}",
         "page_url": order_url(found),
         "payment_url": visit.payment_url(request, found.code),
     }
     return render(request, "ticketing/shop/order.html", context)
+
+
+def _wallet_qr(order: Order) -> str:
+    """The QR to scan with Alipay or WeChat Pay while the order awaits its payment ("" else)."""
+    if order.state != Order.State.AWAITING_PAYMENT or order.provider not in WALLETS or not order.payment_id:
+        return ""
+    try:
+        start = payments_services.payment_open(payment_id=order.payment_id)
+    except DomainError:
+        return ""
+    return codes.qr_svg(start.qr) if start.qr else ""
 
 
 @require_GET
