@@ -6,7 +6,14 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from cimaise.payments.models import Notification, Payment, Refund
+from cimaise.payments.models import (
+    ExchangeRate,
+    Notification,
+    Payment,
+    ReconciliationLine,
+    ReconciliationRun,
+    Refund,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin[Any]):
@@ -41,3 +48,34 @@ class RefundAdmin(ReadOnlyAdmin):
     list_display = ("refund_id", "payment", "amount", "state", "created_at", "completed_at")
     list_filter = ("state",)
     search_fields = ("refund_id", "payment__id")
+
+
+# Reconciliation and exchange rates. Rates are reference data that administrators keep up to
+# date here; reconciliation runs are records of what was compared, so they are read-only.
+
+
+@admin.register(ExchangeRate)
+class ExchangeRateAdmin(admin.ModelAdmin[ExchangeRate]):
+    list_display = ("base", "quote", "valid_from", "rate", "source")
+    list_filter = ("base", "quote")
+    ordering = ("base", "quote", "-valid_from")
+    date_hierarchy = "valid_from"
+
+
+class ReconciliationLineInline(admin.TabularInline[ReconciliationLine, ReconciliationRun]):
+    model = ReconciliationLine
+    extra = 0
+    can_delete = False
+    fields = ("kind", "transaction", "out_trade_no", "refund_id", "provider_amount", "our_amount", "note")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(ReconciliationRun)
+class ReconciliationRunAdmin(ReadOnlyAdmin):
+    list_display = ("id", "institution", "provider", "day", "differences", "filename", "created_at")
+    list_filter = ("provider", "institution")
+    date_hierarchy = "day"
+    inlines = (ReconciliationLineInline,)

@@ -8,12 +8,15 @@ from decimal import Decimal
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Router, Schema
+from ninja import File, Form, Router, Schema, Status, UploadedFile
 
 from cimaise.core.auth import request_actor
+from cimaise.core.errors import InvalidInput
+from cimaise.payments import reconciliation
 from cimaise.payments.access import access_payment
-from cimaise.payments.models import Payment
+from cimaise.payments.models import Payment, ReconciliationRun
 from cimaise.payments.notifications import notification_receive
+from cimaise.payments.statements import MAX_BYTES
 
 router = Router(tags=["payments"])
 
@@ -82,6 +85,102 @@ def payment_out(payment: Payment) -> dict[str, Any]:
         "refunds": list(payment.refunds.all()),
         "notifications": list(payment.notifications.all()),
     }
+
+
+# Reconciliation of provider statements (finance; see ``reconciliation``). Declared before
+# ``/payments/{payment_id}``, whose pattern would otherwise take ``/payments/reconciliations``.
+
+
+class ReconciliationLineOut(Schema):
+    kind: str
+    transaction: str
+    out_trade_no: str
+    refund_id: str
+    provider_reference: str
+    statement_line: int | None
+    occurred_at: dt.datetime | None
+    provider_amount: Decimal | None
+    provider_currency: str
+    provider_status: str
+    our_amount: Decimal | None
+    our_currency: str
+    our_state: str
+    note: str
+
+
+class ReconciliationTotalOut(Schema):
+    currency: str
+    provider_payments: Decimal
+    provider_refunds: Decimal
+    our_payments: Decimal
+    our_refunds: Decimal
+
+
+class ReconciliationRunOut(Schema):
+    id: int
+    provider: str
+    day: dt.date
+    window_start: dt.datetime
+    window_end: dt.datetime
+    filename: str
+    sha256: str
+    provider_payments: int
+    provider_refunds: int
+    our_payments: int
+    our_refunds: int
+    matched: int
+    differences: int
+    totals: list[ReconciliationTotalOut]
+    created_by: str
+    created_at: dt.datetime
+    lines: list[ReconciliationLineOut]
+
+
+def reconciliation_out(run: ReconciliationRun) -> dict[str, Any]:
+    fields = (
+        "provider day window_start window_end filename sha256 provider_payments provider_refunds "
+        "our_payments our_refunds matched differences created_by created_at"
+    ).split()
+    return {
+        "id": run.pk,
+        **{name: getattr(run, name) for name in fields},
+        "totals": reconciliation.reconciliation_totals(run=run),
+        "lines": reconciliation.reconciliation_lines(run=run),
+    }
+
+
+@router.post(
+    "/payments/reconciliations",
+    response={201: ReconciliationRunOut},
+    summary="Reconcile a provider's statement of a day (multipart: provider, day, statement)",
+    description=(
+        "`provider` is `alipay`, `wechatpay` or `sandbox`; `day` the statement's day "
+        "(YYYY-MM-DD, on the provider's clock: Beijing for Alipay and WeChat Pay); `statement` the "
+        "file (Alipay trade bill CSV or zip, WeChat Pay trade bill, sandbox CSV). Needs "
+        "`payments.add_reconciliationrun`. A file that cannot be read is a 422 naming `statement` "
+        "with `details.line`; nothing is stored."
+    ),
+)
+def reconciliation_create(
+    request: HttpRequest, provider: Form[str], day: Form[dt.date], statement: File[UploadedFile]
+) -> Status[dict[str, Any]]:
+    actor = request_actor(request)
+    if (statement.size or 0) > MAX_BYTES:
+        raise InvalidInput(f"statement: larger than {MAX_BYTES // 2**20} MB", field="statement")
+    run = reconciliation.reconciliation_run(
+        actor=actor, provider=provider, day=day, statement=statement.read(), filename=statement.name or ""
+    )
+    return Status(201, reconciliation_out(run))
+
+
+@router.get(
+    "/payments/reconciliations/{run_id}",
+    response=ReconciliationRunOut,
+    summary="A reconciliation run with its totals and differences (payments.view_reconciliationrun)",
+)
+def reconciliation_detail(request: HttpRequest, run_id: int) -> dict[str, Any]:
+    run = reconciliation.access_reconciliation_run(request_actor(request), run_id)
+    return reconciliation_out(run)
 
 
 @router.get(

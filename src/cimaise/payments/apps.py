@@ -6,4 +6,13 @@ class PaymentsConfig(AppConfig):
     verbose_name = "Payments"
 
     def ready(self) -> None:
-        from cimaise.payments import facts, roles  # noqa: F401  (registries)
+        from cimaise.payments import (  # noqa: F401  (registries)
+            demo_data,
+            facts,
+            facts_reconciliation,
+            panels,
+            roles,
+            roles_reconciliation,
+        )
+
+        panels.register()

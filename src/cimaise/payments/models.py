@@ -142,3 +142,116 @@ class Refund(models.Model):
 
     def __str__(self) -> str:
         return f"{self.refund_id} {self.amount} ({self.state})"
+
+
+# Reconciliation and exchange rates (``reconciliation.py``, ``statements.py``, ``rates.py``).
+
+
+def _iso_4217(code: str) -> bool:
+    return len(code) == 3 and code.isascii() and code.isalpha() and code.isupper()
+
+
+class ExchangeRate(models.Model):
+    """A dated exchange rate: from ``valid_from`` until the pair's next rate, one ``base`` unit
+    is worth ``rate`` ``quote`` units. Indicative only (a price shown in yuan next to the euro
+    price); nothing is ever charged with it."""
+
+    base = models.CharField(max_length=3, default="EUR", help_text=_("ISO 4217 code, e.g. EUR."))
+    quote = models.CharField(max_length=3, default="CNY", help_text=_("ISO 4217 code, e.g. CNY."))
+    rate = models.DecimalField(max_digits=12, decimal_places=6)
+    valid_from = models.DateField()
+    source = models.TextField(blank=True, help_text=_("Where the rate comes from (publisher, date read)."))
+
+    class Meta:
+        ordering: ClassVar = ["base", "quote", "-valid_from"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["base", "quote", "valid_from"], name="exchange_rate_unique_day"),
+            models.CheckConstraint(condition=Q(rate__gt=0), name="exchange_rate_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"1 {self.base} = {self.rate} {self.quote} from {self.valid_from}"
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError  # local: this block is appended
+
+        wrong = [name for name in ("base", "quote") if not _iso_4217(getattr(self, name))]
+        if wrong:
+            raise ValidationError(
+                {name: _("Enter an ISO 4217 code of three capitals, e.g. EUR.") for name in wrong}
+            )
+
+
+class ReconciliationRun(models.Model):
+    """One provider statement (a day's transactions at Alipay, WeChat Pay or the sandbox)
+    compared with our payments and refunds of that day; its differences are its lines.
+
+    ``day`` is the statement's day on the provider's clock (``window_start``–``window_end``);
+    ``totals`` maps each side (``provider``, ``ours``) to ``{currency: {"payments", "refunds"}}``
+    amounts written as text."""
+
+    institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="reconciliation_runs")
+    provider = models.CharField(max_length=32)
+    day = models.DateField()
+    window_start = models.DateTimeField()
+    window_end = models.DateTimeField()
+    filename = models.CharField(max_length=255)
+    sha256 = models.CharField(max_length=64, help_text=_("SHA-256 of the statement file, in hex."))
+    provider_payments = models.PositiveIntegerField(default=0)
+    provider_refunds = models.PositiveIntegerField(default=0)
+    our_payments = models.PositiveIntegerField(default=0)
+    our_refunds = models.PositiveIntegerField(default=0)
+    matched = models.PositiveIntegerField(default=0)
+    differences = models.PositiveIntegerField(default=0)
+    totals = models.JSONField(default=dict)
+    created_by = models.CharField(max_length=200)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering: ClassVar = ["-created_at", "-id"]
+        indexes: ClassVar = [
+            models.Index(fields=["institution", "provider", "day"], name="reconciliation_run_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.day} ({self.differences} differences)"
+
+
+class ReconciliationLine(models.Model):
+    """One difference between a provider's statement and our records."""
+
+    class Kind(models.TextChoices):
+        MISSING_HERE = "missing_here", _("Listed by the provider, unknown here")
+        MISSING_THERE = "missing_there", _("Paid here, not listed by the provider")
+        AMOUNT_MISMATCH = "amount_mismatch", _("Amounts differ")
+        CURRENCY_MISMATCH = "currency_mismatch", _("Currencies differ")
+        STATUS_MISMATCH = "status_mismatch", _("States differ")
+        REFUND_MISSING_HERE = "refund_missing_here", _("Refund listed by the provider, unknown here")
+        REFUND_MISSING_THERE = "refund_missing_there", _("Refund made here, not listed by the provider")
+        DUPLICATE = "duplicate", _("Listed twice by the provider")
+
+    class Transaction(models.TextChoices):
+        PAYMENT = "payment", _("Payment")
+        REFUND = "refund", _("Refund")
+
+    run = models.ForeignKey(ReconciliationRun, on_delete=models.CASCADE, related_name="lines")
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    transaction = models.CharField(max_length=8, choices=Transaction.choices)
+    out_trade_no = models.CharField(max_length=64, blank=True, help_text=_("Our payment id."))
+    refund_id = models.CharField(max_length=64, blank=True)
+    provider_reference = models.CharField(max_length=128, blank=True)
+    statement_line = models.PositiveIntegerField(null=True, blank=True)
+    occurred_at = models.DateTimeField(null=True, blank=True)
+    provider_amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    provider_currency = models.CharField(max_length=3, blank=True)
+    provider_status = models.CharField(max_length=32, blank=True)
+    our_amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    our_currency = models.CharField(max_length=3, blank=True)
+    our_state = models.CharField(max_length=20, blank=True)
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering: ClassVar = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.out_trade_no or self.refund_id}"

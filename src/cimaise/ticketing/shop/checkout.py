@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from cimaise.core.errors import DomainError, NotFound
 from cimaise.core.models import Institution
 from cimaise.payments import conf as payments_conf
+from cimaise.payments import rates
 from cimaise.payments import services as payments_services
 from cimaise.ticketing import codes, documents, services
 from cimaise.ticketing.api import shop_institution
@@ -108,9 +109,21 @@ def _cart_context(held: Cart) -> dict[str, object]:
         "slot": held.slot,
         "lines": lines,
         "total": display.money(held.total, held.currency),
+        "total_cny": _in_yuan(held),
         "seconds_left": left,
         "countdown": f"{left // 60}:{left % 60:02d}",
     }
+
+
+def _in_yuan(held: Cart) -> str:
+    """For visitors reading Chinese: the total in yuan at the day's dated rate, indicative only
+    (they pay in euros; the wallet converts). "" when no rate is known or in other languages."""
+    if not (translation.get_language() or "").startswith("zh") or held.total <= 0:
+        return ""
+    amount = rates.indicative_amount(
+        amount=held.total, base=held.currency, quote="CNY", day=timezone.localdate()
+    )
+    return f"¥{amount:,.2f}" if amount is not None else ""
 
 
 def _order(request: HttpRequest, held: Cart, form: DetailsForm) -> HttpResponse | None:

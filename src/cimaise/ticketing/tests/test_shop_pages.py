@@ -387,3 +387,18 @@ def test_wallets_come_first_for_chinese_visitors(settings: Any) -> None:
     }
     assert payment_methods("en") == ["sandbox", "alipay", "wechatpay"]
     assert payment_methods("zh-hans") == ["alipay", "wechatpay", "sandbox"]
+
+
+def test_chinese_visitors_see_the_total_in_yuan_at_the_days_rate(shop: Shop) -> None:
+    from decimal import Decimal
+
+    from cimaise.payments.models import ExchangeRate
+
+    ExchangeRate.objects.create(base="EUR", quote="CNY", rate=Decimal("7.83"), valid_from=dt.date(2020, 1, 2))
+    for language, expected in (("zh-hans", "约 ¥266.22"), ("en", None)):
+        client = visitor(language)
+        hold(client, shop.slot(shop.museum, 9), FULL=2)
+        page = client.get("/shop/cart/").content.decode()
+        assert ("¥" in page) == (expected is not None), language
+        if expected:
+            assert expected in page  # 34.00 EUR × 7.83

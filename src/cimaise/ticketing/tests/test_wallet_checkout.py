@@ -57,7 +57,9 @@ def test_the_api_answers_the_wallets_qr_opened_outside_the_transaction(
     cart = anon_client.post("/api/v1/carts", json.dumps(body), content_type="application/json").json()
     answer = anon_client.post(
         "/api/v1/orders",
-        json.dumps({"cart": cart["id"], "email": "li@example.org", "provider": "alipay", "language": "zh-hans"}),
+        json.dumps(
+            {"cart": cart["id"], "email": "li@example.org", "provider": "alipay", "language": "zh-hans"}
+        ),
         content_type="application/json",
     ).json()
     payment = answer["payment"]
