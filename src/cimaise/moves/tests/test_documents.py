@@ -411,6 +411,12 @@ def test_any_uri_qr_reads_back_and_is_never_micro(value: str) -> None:
     assert barcodes(rasterise(qr_svg(value))) == [("QRCode", value)]
 
 
+@pytest.mark.parametrize("value", ["99", "999", "99A", "9", "00", "C-0099"])
+def test_values_starting_with_99_read_back_whole(value: str) -> None:
+    """python-barcode's set switching misread these ("999" came back as "9")."""
+    assert barcodes(rasterise(code128_svg(value, height_mm=5))) == [("Code128", value)]
+
+
 def test_code128_refuses_what_it_cannot_carry() -> None:
     assert not code128_encodable("") and not code128_encodable("CAISSE-É1") and code128_encodable("C-001/2")
     with pytest.raises(ValueError, match="Code 128 cannot carry"):
