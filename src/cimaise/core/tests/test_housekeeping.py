@@ -19,6 +19,7 @@ def test_due_jobs_run_once_per_interval_and_a_failure_stops_nothing(monkeypatch:
 
     monkeypatch.setattr(housekeeping, "_JOBS", {})
     housekeeping.register(housekeeping.Job("a.broken", 10, broken))
+
     def fine() -> str:
         calls.append("b")
         return "did b"
