@@ -3,12 +3,11 @@ concurrent handhelds capturing different works all land."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 
 import pytest
-from django.db import connections
 
+from cimaise.core.tests.concurrency import all_succeed
 from cimaise.core.tests.personas import make_cast
 from cimaise.ledger.verify import ledger_verify
 from cimaise.moves.models import CustodyEvent, ObjectState, Status
@@ -18,35 +17,12 @@ from cimaise.moves.tests.factories import full_journey, make_transfer, object_ev
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
-def in_threads(jobs: list[Callable[[], CaptureResult]]) -> list[CaptureResult]:
-    results: list[CaptureResult] = []
-    errors: list[BaseException] = []
-    start = threading.Barrier(len(jobs))
-
-    def run(job: Callable[[], CaptureResult]) -> None:
-        try:
-            start.wait()
-            results.append(job())
-        except BaseException as exc:  # re-raised in the main thread
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not errors, errors
-    return results
-
-
 def test_concurrent_resends_of_one_document_record_it_once() -> None:
     cast = make_cast()
     transfer = make_transfer(cast)
     journey = full_journey(transfer)
     actor = cast.registrar_a.actor
-    results = in_threads([lambda: custody_capture(actor=actor, payload=journey) for _ in range(4)])
+    results = all_succeed([lambda: custody_capture(actor=actor, payload=journey) for _ in range(4)])
     assert sorted(r.recorded for r in results) == [0, 0, 0, 11]
     assert len({tuple(r.event_ids) for r in results}) == 1
     assert CustodyEvent.objects.count() == 11
@@ -63,7 +39,7 @@ def test_concurrent_handhelds_shelving_different_works_all_land() -> None:
         event = object_event([transfer.work(n)], "storing", n, bizLocation=place(transfer.ccl_shelf))
         return lambda: custody_capture(actor=actor, payload=[event])
 
-    results = in_threads([shelve(n) for n in range(8)])
+    results = all_succeed([shelve(n) for n in range(8)])
     assert all(r.recorded == 1 for r in results)
     stored = ObjectState.objects.filter(place=transfer.ccl_shelf, status=Status.STORED).count()
     assert stored == 8

@@ -5,14 +5,13 @@ convoy's row, then the ledger)."""
 from __future__ import annotations
 
 import datetime as dt
-import threading
 import time
-from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connections, transaction
+from django.db import transaction
 
+from cimaise.core.tests.concurrency import at_once
 from cimaise.core.tests.personas import make_cast
 from cimaise.ledger.verify import ledger_verify
 from cimaise.moves.epcis import parse_payload
@@ -26,28 +25,6 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 T0 = dt.datetime(2020, 1, 6, 8, 0, tzinfo=dt.UTC)
 LIEVIN = (50.4186, 2.7817)
-
-
-def in_threads(jobs: list[Callable[[], Any]]) -> tuple[list[Any], list[BaseException]]:
-    results: list[Any] = []
-    errors: list[BaseException] = []
-    start = threading.Barrier(len(jobs))
-
-    def run(job: Callable[[], Any]) -> None:
-        try:
-            start.wait()
-            results.append(job())
-        except BaseException as exc:  # judged by the caller
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results, errors
 
 
 def _setup() -> tuple[Any, Any, Any]:
@@ -73,7 +50,7 @@ def test_concurrent_resends_of_one_batch_store_it_once() -> None:
     def send() -> Any:
         return telemetry_ingest(device=device, convoy=transfer.convoy, readings=batch)
 
-    results, errors = in_threads([send for _ in range(4)])
+    results, errors = at_once([send for _ in range(4)])
     assert not errors, errors
     assert sorted(r.recorded for r in results) == [0, 0, 0, 5]
     assert len({tuple(r.accepted) for r in results}) == 1
@@ -110,7 +87,7 @@ def test_a_geofence_arrival_racing_the_crew_records_one_arrival() -> None:
             convoy.state = ConvoyState.ARRIVED
             convoy.save(update_fields=["state"])
 
-    _results, errors = in_threads([tracker, crew])
+    _results, errors = at_once([tracker, crew])
     assert not errors, errors
     assert CustodyEvent.objects.filter(biz_step="arriving").count() == 1
     transfer.convoy.refresh_from_db()

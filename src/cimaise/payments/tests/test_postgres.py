@@ -4,15 +4,13 @@ refunds racing never give back more than was paid."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from decimal import Decimal
-from typing import Any
 
 import pytest
-from django.db import connections
 
 from cimaise.core.errors import DomainError
+from cimaise.core.tests.concurrency import at_once
 from cimaise.core.tests.personas import make_cast
 from cimaise.ledger.models import Fact
 from cimaise.ledger.verify import ledger_verify
@@ -23,28 +21,6 @@ from cimaise.payments.tests.conftest import Shop, deliver, signed, start
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
-def in_threads(jobs: list[Callable[[], Any]]) -> tuple[list[Any], list[BaseException]]:
-    results: list[Any] = []
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(len(jobs))
-
-    def run(job: Callable[[], Any]) -> None:
-        try:
-            barrier.wait()
-            results.append(job())
-        except BaseException as exc:  # judged by the caller
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results, errors
-
-
 @pytest.fixture
 def live_payment(shop: Shop) -> Iterator[Payment]:
     yield start(make_cast().institution_a).payment
@@ -52,7 +28,7 @@ def live_payment(shop: Shop) -> Iterator[Payment]:
 
 def test_copies_of_one_notification_arriving_together_pay_once(live_payment: Payment, shop: Shop) -> None:
     body, headers = signed(live_payment)
-    outcomes, errors = in_threads([lambda: deliver(body, headers) for _ in range(6)])
+    outcomes, errors = at_once([lambda: deliver(body, headers) for _ in range(6)])
     assert errors == [] and all(o.status == 200 for o in outcomes)
     assert sorted(o.duplicate for o in outcomes) == [False] + [True] * 5
     assert Notification.objects.count() == 1 and shop.paid == [(live_payment.pk, False)]
@@ -62,7 +38,7 @@ def test_copies_of_one_notification_arriving_together_pay_once(live_payment: Pay
 
 def test_a_paid_and_a_failed_notification_racing_settle_once(live_payment: Payment, shop: Shop) -> None:
     jobs = [lambda: deliver(*signed(live_payment)), lambda: deliver(*signed(live_payment, "failed"))]
-    outcomes, errors = in_threads(jobs)
+    outcomes, errors = at_once(jobs)
     assert errors == [] and all(o.accepted for o in outcomes)
     live_payment.refresh_from_db()
     assert sorted(Notification.objects.values_list("outcome", flat=True)) in (
@@ -83,7 +59,7 @@ def test_refunds_racing_never_give_back_more_than_was_paid(live_payment: Payment
             actor="x",
         )
 
-    done, errors = in_threads([lambda n=n: refund(n) for n in range(4)])  # type: ignore[misc]
+    done, errors = at_once([lambda n=n: refund(n) for n in range(4)])  # type: ignore[misc]
     assert len(done) == 2 and len(errors) == 2 and all(isinstance(e, DomainError) for e in errors)
     live_payment.refresh_from_db()
     assert live_payment.refunded_amount == Decimal("10.00") and live_payment.state == "partially_refunded"

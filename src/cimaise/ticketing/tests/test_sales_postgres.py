@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-import threading
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.db import connections
 from django.db.models import Sum
 
 from cimaise.core.errors import Conflict, InvalidInput
+from cimaise.core.tests.concurrency import at_once
 from cimaise.core.tests.personas import make_cast
 from cimaise.ledger.models import Fact
 from cimaise.ledger.verify import ledger_verify
@@ -22,37 +21,11 @@ from cimaise.payments.models import Payment
 from cimaise.payments.notifications import notification_receive
 from cimaise.payments.providers.sandbox import notification_sign
 from cimaise.ticketing import orders
-from cimaise.ticketing.locking import Busy
 from cimaise.ticketing.models import Allocation, Cart, Order, Quota, Ticket
 from cimaise.ticketing.services import CartRequest, Item, OrderRequest, cart_create, order_create
 from cimaise.ticketing.tests.factories import Shop, make_shop
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def race(jobs: list[Callable[[], Any]]) -> tuple[list[Any], list[BaseException]]:
-    """Run the jobs at once, one thread each; return what they answered and what they raised."""
-    results: list[Any] = []
-    refusals: list[BaseException] = []
-    start = threading.Barrier(len(jobs))
-
-    def run(job: Callable[[], Any]) -> None:
-        try:
-            start.wait()
-            results.append(job())
-        except (Conflict, Busy) as exc:
-            refusals.append(exc)
-        except BaseException as exc:  # anything else is a bug: re-raised below
-            refusals.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results, refusals
 
 
 def buyer(shop: Shop, slot_id: int, quantity: int) -> Callable[[], Cart]:
@@ -74,7 +47,7 @@ def test_200_buyers_for_the_last_place_sell_it_once() -> None:
     cast = make_cast()
     shop = make_shop(cast.institution_a, cast.site_a, slot_capacity=1)
     slot = shop.slot(shop.museum, 9)
-    sold, refused = race([buyer(shop, slot.pk, 1) for _ in range(200)])
+    sold, refused = at_once([buyer(shop, slot.pk, 1) for _ in range(200)])
     assert len(sold) == 1
     assert len(refused) == 199 and all(getattr(r, "code", None) == "sold_out" for r in refused), {
         type(r).__name__ for r in refused
@@ -90,7 +63,7 @@ def test_64_buyers_of_random_quantities_never_get_more_than_50() -> None:
     slot = shop.slot(shop.museum, 9)
     rng = random.Random(7)
     wanted = [rng.randint(1, 6) for _ in range(64)]
-    sold, refused = race([buyer(shop, slot.pk, n) for n in wanted])
+    sold, refused = at_once([buyer(shop, slot.pk, n) for n in wanted])
     places = sum(cart.quantity for cart in sold)
     assert places <= 50
     assert all(getattr(r, "code", None) == "sold_out" for r in refused), [repr(r) for r in refused]
@@ -112,7 +85,7 @@ def test_buyers_of_two_products_sharing_the_exhibition_quota() -> None:
     jobs = [buyer(shop, at_pyramide.pk, 2) for _ in range(50)] + [
         buyer(shop, at_richelieu.pk, 2) for _ in range(50)
     ]
-    sold, refused = race(jobs)
+    sold, refused = at_once(jobs)
     assert sum(cart.quantity for cart in sold) == 80
     assert all(getattr(r, "code", None) == "sold_out" for r in refused)
     consistent()
@@ -135,7 +108,7 @@ def test_holds_that_ran_out_go_to_the_racing_buyers_once() -> None:
         )
     later = t0 + dt.timedelta(minutes=31)
     request = CartRequest(slot=slot.pk, items=[Item("FULL", 3)])
-    sold, refused = race(
+    sold, refused = at_once(
         [
             lambda: cart_create(institution=shop.institution, request=request, owner=None, who="v", now=later)
             for _ in range(20)
@@ -165,7 +138,7 @@ def test_concurrent_cancellations_of_one_ticket_refund_and_release_it_once() -> 
     notification_receive(provider="sandbox", body=body, headers=headers)
     ticket = Ticket.objects.filter(order=placed).first()
     assert ticket is not None
-    done, refused = race(
+    done, refused = at_once(
         [
             lambda: orders.order_cancel(order=placed, ticket_ids=[ticket.pk], reason="ill", who="user:desk")
             for _ in range(8)
@@ -196,7 +169,7 @@ def test_concurrent_notifications_of_one_payment_issue_its_tickets_once() -> Non
     def deliver(body: bytes, headers: dict[str, str]) -> Callable[[], Any]:
         return lambda: notification_receive(provider="sandbox", body=body, headers=headers)
 
-    answers, errors = race([deliver(b, h) for b, h in signed])
+    answers, errors = at_once([deliver(b, h) for b, h in signed])
     assert not errors and all(a.status == 200 for a in answers)
     assert Ticket.objects.filter(order=placed).count() == 2
     assert Fact.objects.filter(type="ticketing.order.paid").count() == 1
@@ -229,7 +202,7 @@ def test_cancellations_racing_resent_notifications_neither_deadlock_nor_fail() -
         return lambda: notification_receive(provider="sandbox", body=body, headers=headers)
 
     ids = list(Ticket.objects.filter(order=placed).values_list("pk", flat=True))
-    done, errors = race([cancel(i) for i in ids] + [resend(b, h) for b, h in resends])
+    done, errors = at_once([cancel(i) for i in ids] + [resend(b, h) for b, h in resends])
     assert not errors, errors
     assert Order.objects.get(pk=placed.pk).state == Order.State.REFUNDED
     assert Payment.objects.get(pk=payment.pk).refunded_amount == Decimal("68.00")

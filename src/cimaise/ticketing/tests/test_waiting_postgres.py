@@ -5,13 +5,13 @@ the first requests after the opening race; a poll never waits for the room's loc
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from collections.abc import Callable
 from functools import partial
 
 import pytest
-from django.db import connections, transaction
+from django.db import transaction
 
+from cimaise.core.tests.concurrency import all_succeed
 from cimaise.core.tests.personas import make_cast
 from cimaise.ticketing.models import QueueEntry, WaitingRoom
 from cimaise.ticketing.waiting import Status, entry_status, room_join
@@ -19,30 +19,6 @@ from cimaise.ticketing.waiting import Status, entry_status, room_join
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 T0 = dt.datetime(2019, 6, 5, 8, 0, tzinfo=dt.UTC)
-
-
-def in_threads[R](jobs: list[Callable[[], R]]) -> list[R]:
-    results: list[R] = []
-    errors: list[BaseException] = []
-    start = threading.Barrier(len(jobs))
-
-    def run(job: Callable[[], R]) -> None:
-        try:
-            start.wait()
-            results.append(job())
-        except BaseException as exc:  # re-raised in the main thread
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not errors, errors
-    assert not any(thread.is_alive() for thread in threads)
-    return results
 
 
 def make_room(**fields: object) -> WaitingRoom:
@@ -61,7 +37,7 @@ def make_room(**fields: object) -> WaitingRoom:
 def test_fifty_visitors_joining_at_once_get_distinct_gap_free_places() -> None:
     room = make_room()
     at = T0 + dt.timedelta(minutes=1)
-    entries = in_threads([lambda: room_join(room=room, now=at) for _ in range(50)])
+    entries = all_succeed([lambda: room_join(room=room, now=at) for _ in range(50)])
     rows = list(QueueEntry.objects.filter(room=room).order_by("seq"))
     assert [r.seq for r in rows] == list(range(1, 51))
     assert [r.rank for r in rows] == list(range(1, 51))
@@ -78,7 +54,7 @@ def test_the_early_ones_are_drawn_once_when_the_first_requests_after_the_opening
     at = T0 + dt.timedelta(seconds=2)
     joins: list[Callable[[], QueueEntry | Status]] = [lambda: room_join(room=room, now=at) for _ in range(25)]
     polls: list[Callable[[], QueueEntry | Status]] = [partial(entry_status, entry=e, now=at) for e in early]
-    in_threads(joins + polls)
+    all_succeed(joins + polls)
     rows = list(QueueEntry.objects.filter(room=room).order_by("seq"))
     assert sorted(r.rank for r in rows if r.rank is not None) == list(range(1, 51))
     assert sorted(r.rank for r in rows if r.early and r.rank is not None) == list(range(1, 26))
@@ -93,7 +69,7 @@ def test_a_poll_does_not_wait_for_the_rooms_lock() -> None:
     at = T0 + dt.timedelta(seconds=3)
     with transaction.atomic():
         WaitingRoom.objects.select_for_update().get(pk=room.pk)  # a join holding the room
-        seen = in_threads([partial(entry_status, entry=e, now=at) for e in early])
+        seen = all_succeed([partial(entry_status, entry=e, now=at) for e in early])
     assert all(s.rank is None and not s.admitted for s in seen)  # the draw waits for the next poll
     after = entry_status(entry=early[0], now=at)
     assert after.rank is not None
