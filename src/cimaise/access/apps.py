@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class AccessConfig(AppConfig):
     name = "cimaise.access"
     verbose_name = "Access control"
+
+    def ready(self) -> None:
+        from cimaise.access import facts, roles  # noqa: F401  (registries)

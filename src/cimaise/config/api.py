@@ -7,6 +7,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+from cimaise.access.api import router as access_router
 from cimaise.collection.api import router as collection_router
 from cimaise.core.api import router as core_router
 from cimaise.core.api_errors import error_response, field_name
@@ -110,3 +111,4 @@ api.add_router("/", sales_router)
 api.add_router("/", ticketing_manage_router)
 api.add_router("/", tickets_router)
 api.add_router("/", waiting_router)
+api.add_router("/", access_router)

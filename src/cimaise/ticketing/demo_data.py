@@ -14,7 +14,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.utils import timezone
 
-from cimaise.access.models import Entrance
+from cimaise.access.models import Entrance, Lane
 from cimaise.core.actors import actor_for
 from cimaise.core.demo import DemoContext, DemoLoader, register_loader
 from cimaise.core.errors import DomainError
@@ -281,12 +281,25 @@ def _sell(ctx: DemoContext, louvre: Institution, count: int) -> None:
         )
 
 
+def _lanes(entrance: Entrance, *, turnstiles: int) -> None:
+    """Turnstiles in, one way out, and a handheld for the agents (the gate scans go there)."""
+    for n in range(1, turnstiles + 1):
+        Lane.objects.get_or_create(entrance=entrance, code=f"T{n}", defaults={"direction": Lane.Direction.IN})
+    Lane.objects.get_or_create(entrance=entrance, code="OUT", defaults={"direction": Lane.Direction.OUT})
+    Lane.objects.get_or_create(
+        entrance=entrance, code="H1", defaults={"kind": Lane.Kind.HANDHELD, "direction": Lane.Direction.BOTH}
+    )
+
+
 def load_ticketing(ctx: DemoContext) -> None:
     louvre = Institution.objects.get(code="louvre")
     site = Site.objects.get(institution=louvre, code="PAL")
     today = timezone.localdate()
     for code, name in ENTRANCES:
-        Entrance.objects.get_or_create(institution=louvre, code=code, defaults={"site": site, "name": name})
+        entrance, _ = Entrance.objects.get_or_create(
+            institution=louvre, code=code, defaults={"site": site, "name": name}
+        )
+        _lanes(entrance, turnstiles=6 if code == "PYR" else 2)
     _hours(louvre, today)
     museum, leonardo = _catalogue(louvre, today)
     _slots(louvre, museum, leonardo, today, 60 if ctx.full else 21)

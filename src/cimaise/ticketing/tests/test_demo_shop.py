@@ -20,6 +20,7 @@ pytestmark = pytest.mark.django_db
 def test_the_demo_shop_sells_and_has_sold() -> None:
     call_command("demo", "--no-serve", "--verbosity", "0", stdout=io.StringIO(), stderr=io.StringIO())
     assert sorted(Entrance.objects.values_list("code", flat=True)) == ["CAR", "PDL", "PYR", "RIC"]
+    assert Entrance.objects.get(code="PYR").lanes.filter(direction="in").count() == 6
     leonardo = Product.objects.get(code="LEONARD")
     assert leonardo.names["zh-hans"] and leonardo.exhibition is not None
     assert all(t.names.get("zh-hans") for t in leonardo.tariffs.all())
