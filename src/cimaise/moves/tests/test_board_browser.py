@@ -63,6 +63,11 @@ def test_the_board_fits_a_handheld_and_refreshes_itself(
     assert _points(page) == 2
     assert overflow(page) <= 0, f"the board scrolls sideways by {overflow(page)}px at 360px"
 
+    # write right after a refresh has been answered, so the next one (a second later) does not
+    # run at the same time: the live server shares SQLite's in-memory connection with this thread
+    with page.expect_response(lambda response: "/custody/board/panel/" in response.url):
+        pass
+    page.wait_for_load_state("networkidle")
     telemetry_ingest(device=tracker.device, convoy=convoy, readings=[_position(2, 0.02)], now=now)
     track = "document.querySelector('#board polyline.track').getAttribute('points')"
     page.wait_for_function(f"{track}.trim().split(/\\s+/).length === 3", timeout=10_000)

@@ -72,6 +72,9 @@ def test_the_manager_previews_a_capacity_edit_on_a_handheld(
     edit.get_by_label("New capacity").fill("30")
     edit.get_by_label("New capacity").dispatch_event("change")
     expect(page.locator("#capacity-preview")).to_contain_text("2 quotas would change")
+    # each change above posted a preview; let them all finish before the test reads the database
+    # (the live server shares SQLite's in-memory connection with this thread)
+    page.wait_for_load_state("networkidle")
     assert page.url.endswith(f"/ticketing/capacity/?date={shop.day}"), "htmx swapped the preview in place"
     assert set(Quota.objects.filter(kind="slot").values_list("capacity", flat=True)) == {50}
     edit.get_by_role("button", name="Apply").click()
