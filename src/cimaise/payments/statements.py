@@ -118,9 +118,9 @@ def _from_zip(data: bytes) -> bytes:
             return _bounded(member)
     except (
         zipfile.BadZipFile,
-        NotImplementedError,
-        RuntimeError,
-    ) as exc:  # damaged, unknown method, encrypted
+        NotImplementedError,  # what zipfile raises for a compression method it does not know
+        RuntimeError,  # what zipfile raises for an encrypted member
+    ) as exc:
         raise InvalidInput("statement: the zip file is damaged or encrypted", field="statement") from exc
 
 

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from cimaise.core.errors import InvalidInput
+from cimaise.core.conf import setting
+from cimaise.core.errors import InvalidInput, NotFound
 from cimaise.core.models import Institution
 from cimaise.ticketing import holds
 from cimaise.ticketing.capacity import PARIS
@@ -22,6 +23,14 @@ class SlotView:
     capacity: int
     left: int
     tariffs: list[Tariff]
+
+
+def visitor_institution() -> Institution:
+    """The institution whose shop this server runs (``CIMAISE_INSTITUTION``): visitors have none."""
+    institution = Institution.objects.filter(code=setting("INSTITUTION")).first()
+    if institution is None:
+        raise NotFound("this server sells no tickets yet")
+    return institution
 
 
 def day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:

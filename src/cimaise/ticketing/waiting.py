@@ -25,11 +25,10 @@ from django.utils import timezone
 
 from cimaise.core.access import own_institution, require_permission
 from cimaise.core.actors import Actor
-from cimaise.core.conf import setting
 from cimaise.core.errors import Conflict, InvalidInput, NotFound
 from cimaise.core.models import CODE_VALIDATOR, Institution
 from cimaise.ledger.services import FactDraft, facts_append
-from cimaise.ticketing import facts_waiting, roles_waiting
+from cimaise.ticketing import facts_waiting, roles_waiting, selectors
 from cimaise.ticketing.conf import lock_timeout_seconds
 from cimaise.ticketing.locking import Busy
 from cimaise.ticketing.models import QueueEntry, WaitingRoom
@@ -333,11 +332,8 @@ def room_active(*, institution: Institution) -> WaitingRoom | None:
 
 
 def visitor_institution() -> Institution:
-    """The institution whose shop this server runs (``CIMAISE_INSTITUTION``): visitors have none."""
-    institution = Institution.objects.filter(code=setting("INSTITUTION")).first()
-    if institution is None:
-        raise NotFound("this server sells no tickets yet")
-    return institution
+    """The institution whose shop this server runs (see ``selectors.visitor_institution``)."""
+    return selectors.visitor_institution()
 
 
 def room_for_visitors(*, institution: Institution, code: str) -> WaitingRoom:

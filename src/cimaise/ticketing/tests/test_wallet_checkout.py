@@ -14,7 +14,13 @@ from django.db import transaction
 from django.test import Client
 
 from cimaise.payments.models import Payment, Refund
-from cimaise.payments.providers.base import PaymentStart, Provider, RefundResult, VerifiedNotification
+from cimaise.payments.providers.base import (
+    NotificationRejected,
+    PaymentStart,
+    Provider,
+    RefundResult,
+    VerifiedNotification,
+)
 from cimaise.ticketing.models import Order
 from cimaise.ticketing.tests.factories import Shop
 
@@ -36,7 +42,8 @@ class StandInWallet(Provider):
         return PaymentStart(payment=payment, redirect_url=None, qr=f"https://qr.example/{payment.pk}")
 
     def verify_notification(self, body: bytes, headers: Mapping[str, str]) -> VerifiedNotification:
-        raise NotImplementedError
+        """This stand-in is paid through no notification: anything sent to it is refused."""
+        raise NotificationRejected("the stand-in wallet sends no notifications", code="bad_signature")
 
     def refund(self, refund: Refund) -> RefundResult:
         return "succeeded"
