@@ -1,5 +1,5 @@
-"""Entrances of a site. Lanes, entry rules and the validation service come with the access issue;
-ticketing already sells slots per entrance."""
+"""Entrances, lanes and entry rules; the entries the lanes record (accepted, refused, overridden,
+decided offline by an entrance agent), what turnstiles count, and each agent's last contact."""
 
 from __future__ import annotations
 
@@ -104,7 +104,10 @@ class EntryRule(models.Model):
 
 
 class Entry(models.Model):
-    """One scan the central service answered (accepted or rejected), idempotent by ``nonce``."""
+    """One scan answered (accepted or rejected), idempotent by ``nonce``: by the central service
+    (``online``), by an entrance agent while the central service was out of reach (``offline``,
+    uploaded later; ``recorded_at`` is then the agent's clock, corrected by its last known offset),
+    or a visitor let through by staff with a reason (``override``)."""
 
     class Result(models.TextChoices):
         ACCEPTED = "accepted", _("accepted")
@@ -113,6 +116,11 @@ class Entry(models.Model):
     class Direction(models.TextChoices):
         IN = "in", _("in")
         OUT = "out", _("out")
+
+    class Source(models.TextChoices):
+        ONLINE = "online", _("decided by the central service")
+        OFFLINE = "offline", _("decided offline by the entrance agent")
+        OVERRIDE = "override", _("let through by staff")
 
     institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="entries")
     entrance = models.ForeignKey(Entrance, on_delete=models.PROTECT, related_name="entries")
@@ -128,15 +136,97 @@ class Entry(models.Model):
     operator = models.CharField(max_length=200)
     result = models.CharField(max_length=8, choices=Result.choices)
     reason = models.CharField(max_length=32)
+    people = models.PositiveSmallIntegerField(
+        default=1, help_text=_("how many people this entry admits (a group code admits its party)")
+    )
+    source = models.CharField(max_length=8, choices=Source.choices, default=Source.ONLINE)
+    override_reason = models.CharField(max_length=500, blank=True)
+    central_reason = models.CharField(
+        max_length=32,
+        blank=True,
+        help_text=_("offline entries: what the central service would have answered"),
+    )
+    cancelled_at = models.DateTimeField(null=True, blank=True, help_text=_("the visitor did not pass"))
+    uploaded_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("for an entry decided offline: when the agent uploaded it")
+    )
 
     class Meta:
         ordering: ClassVar = ["id"]
         constraints: ClassVar = [
             models.UniqueConstraint(fields=["institution", "nonce"], name="entry_nonce_unique"),
+            models.CheckConstraint(condition=models.Q(people__gte=1), name="entry_people_positive"),
         ]
-        indexes: ClassVar = [models.Index(fields=["code_id", "recorded_at"], name="entry_code_time")]
+        indexes: ClassVar = [
+            models.Index(fields=["code_id", "recorded_at"], name="entry_code_time"),
+            models.Index(fields=["entrance", "recorded_at"], name="entry_entrance_time"),
+        ]
+        permissions: ClassVar = [("override_entry", "Can let a visitor through with a reason")]
         verbose_name = _("entry")
         verbose_name_plural = _("entries")
 
     def __str__(self) -> str:
         return f"{self.code_id or '?'} {self.direction} {self.result}"
+
+
+class EntryCancellation(models.Model):
+    """A lane reported that the visitor of an accepted entry did not pass: the entry no longer
+    counts, and the code may be used again. Its own row, so that agents follow them by id."""
+
+    entry = models.OneToOneField(Entry, on_delete=models.PROTECT, related_name="cancellation")
+    institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(max_length=32, default="not_passed")
+    operator = models.CharField(max_length=200)
+    cancelled_at = models.DateTimeField()
+
+    class Meta:
+        ordering: ClassVar = ["id"]
+        verbose_name = _("entry cancellation")
+
+    def __str__(self) -> str:
+        return f"{self.entry_id} {self.reason}"
+
+
+class Passage(models.Model):
+    """What a turnstile counted: people who went through a lane in one direction during a period.
+    Idempotent by ``nonce`` per lane. More passages than accepted entries is a fraud signal."""
+
+    lane = models.ForeignKey(Lane, on_delete=models.PROTECT, related_name="passages")
+    direction = models.CharField(max_length=4, choices=Entry.Direction.choices)
+    count = models.PositiveIntegerField()
+    period_start = models.DateTimeField()
+    period_end = models.DateTimeField()
+    operator = models.CharField(max_length=200, blank=True, help_text=_("the agent on duty at the lane"))
+    nonce = models.CharField(max_length=64)
+    reported_at = models.DateTimeField()
+
+    class Meta:
+        ordering: ClassVar = ["lane_id", "period_start"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["lane", "nonce"], name="passage_nonce_unique"),
+            models.CheckConstraint(
+                condition=models.Q(period_end__gt=models.F("period_start")), name="passage_period_positive"
+            ),
+        ]
+        indexes: ClassVar = [models.Index(fields=["lane", "period_start"], name="passage_lane_time")]
+        verbose_name = _("turnstile passage count")
+
+    def __str__(self) -> str:
+        return f"{self.lane_id} {self.direction} {self.count}"
+
+
+class AgentContact(models.Model):
+    """An entrance agent's last contact with the central service (feed or upload)."""
+
+    entrance = models.OneToOneField(Entrance, on_delete=models.CASCADE, related_name="agent")
+    last_seen_at = models.DateTimeField()
+    last_sync_at = models.DateTimeField(null=True, blank=True)
+    last_upload_at = models.DateTimeField(null=True, blank=True)
+    queued = models.PositiveIntegerField(default=0, help_text=_("entries waiting on the agent to upload"))
+    operator = models.CharField(max_length=200)
+
+    class Meta:
+        verbose_name = _("entrance agent contact")
+
+    def __str__(self) -> str:
+        return f"{self.entrance_id} {self.last_seen_at:%H:%M:%S}"

@@ -1,15 +1,18 @@
-"""Validating a scan at a lane (DESIGN §3, §5, §6.5): one durable transaction per scan, which
-records the answer as an ``Entry`` row and a fact, and answers the same again for a resent nonce.
+"""Scans at the lanes (DESIGN §3, §5, §6.5): one durable transaction per scan, which records the
+answer as an ``Entry`` row and a fact, and answers the same again for a resent nonce.
 
 Checks, in order: the signature (``forged``), the revocation list (``revoked``), the ticket known
-here (``unknown``), its order paid (``unpaid``), the entrance (``wrong_entrance``), earlier entries
-the same day (``already_used``, or a re-entry the rule allows), then the validity window
-(``expired`` once the slot's day is past, ``too_early``, ``too_late``). An exit scan of a good
-code is accepted and recorded, without window checks. The server's clock decides; the device's
-time is recorded next to it.
+here (``unknown``), its order paid (``unpaid``); then the entrance's rule (:mod:`.decide`, the
+same code the entrance agents run offline). The server's clock decides; the device's time is
+recorded next to it. A group code admits its party (``people``).
 
 Two lanes scanning the same code at once: the ticket row is locked (``SELECT … FOR UPDATE``)
-before earlier entries are read, so one of them waits and then sees the other's entry.
+before earlier entries are read, so one of them waits and then sees the other's entry. The
+ledger lock is taken before an entry row is inserted, so entry ids follow commit order and the
+agents' feed (``sync``) can follow them by id without skipping one that commits late.
+
+Also here: a visitor let through by staff (``entry_override``: a reason, logged with the
+operator) and a turnstile's "not passed" (``entry_not_passed``), which cancels an entry.
 """
 
 from __future__ import annotations
@@ -17,62 +20,36 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.translation import gettext
 
-from cimaise.access.facts import ENTRY_ACCEPTED, ENTRY_REJECTED, draft
-from cimaise.access.models import Entrance, Entry, EntryRule, Lane
-from cimaise.access.roles import SCAN
+from cimaise.access import decide as d
+from cimaise.access.facts import ENTRY_ACCEPTED, ENTRY_CANCELLED, ENTRY_REJECTED, draft
+from cimaise.access.models import Entrance, Entry, EntryCancellation, EntryRule, Lane
+from cimaise.access.roles import OVERRIDE, SCAN
+from cimaise.access.texts import reason_text
 from cimaise.core.access import own_institution, require_permission
 from cimaise.core.actors import Actor
-from cimaise.core.errors import InvalidInput, NotFound
+from cimaise.core.errors import Conflict, InvalidInput, NotFound
 from cimaise.core.models import Institution
-from cimaise.ledger.services import facts_append
+from cimaise.ledger.services import facts_append, ledger_lock
 from cimaise.ticketing.codes import CodePayload, ForgedCode, code_verify
 from cimaise.ticketing.models import Order, Revocation, Ticket
 from cimaise.ticketing.tickets import public_keys
 
-PARIS = ZoneInfo("Europe/Paris")
 CODE_MAX_CHARS = 512  # a real code is 162 characters; anything much longer is not one of ours
 NONCE_MAX_CHARS = 64
+REASON_MIN_CHARS = 3
+REASON_MAX_CHARS = 500
+MAX_PEOPLE = 255
 
-OK = "ok"
-REENTRY = "reentry"
-EXIT = "exit"
-FORGED = "forged"
-REVOKED = "revoked"
-UNKNOWN = "unknown"
-UNPAID = "unpaid"
-TOO_EARLY = "too_early"
-TOO_LATE = "too_late"
-EXPIRED = "expired"
-WRONG_ENTRANCE = "wrong_entrance"
-ALREADY_USED = "already_used"
-
-REASONS = (OK, REENTRY, EXIT, FORGED, REVOKED, UNKNOWN, UNPAID, TOO_EARLY, TOO_LATE, EXPIRED,
-           WRONG_ENTRANCE, ALREADY_USED)  # fmt: skip
-
-
-def reason_text(reason: str) -> str:
-    """The short text an agent reads, in the active language."""
-    texts = {
-        OK: gettext("Welcome"),
-        REENTRY: gettext("Welcome back"),
-        EXIT: gettext("Goodbye"),
-        FORGED: gettext("Not a valid ticket"),
-        REVOKED: gettext("Ticket cancelled"),
-        UNKNOWN: gettext("Ticket unknown here"),
-        UNPAID: gettext("Ticket not paid"),
-        TOO_EARLY: gettext("Too early for this time slot"),
-        TOO_LATE: gettext("Too late for this time slot"),
-        EXPIRED: gettext("Ticket expired"),
-        WRONG_ENTRANCE: gettext("Wrong entrance"),
-        ALREADY_USED: gettext("Ticket already used"),
-    }
-    return texts.get(reason, reason)
+# kept importable from here: the tests and the API name reasons through this module
+OK, REENTRY, EXIT, OVERRIDE_REASON = d.OK, d.REENTRY, d.EXIT, d.OVERRIDE
+FORGED, REVOKED, UNKNOWN, UNPAID = d.FORGED, d.REVOKED, d.UNKNOWN, d.UNPAID
+TOO_EARLY, TOO_LATE, EXPIRED = d.TOO_EARLY, d.TOO_LATE, d.EXPIRED
+WRONG_ENTRANCE, ALREADY_USED = d.WRONG_ENTRANCE, d.ALREADY_USED
+REASONS = d.REASONS
 
 
 @dataclass(frozen=True)
@@ -82,6 +59,7 @@ class ScanResult:
     entry_id: int
     replayed: bool = False
     ticket: dict[str, Any] | None = field(default=None)
+    people: int = 1
 
     @property
     def text(self) -> str:
@@ -93,15 +71,28 @@ class ScanResult:
 
 
 @dataclass(frozen=True)
-class _Decision:
+class Decision:
     reason: str
     payload: CodePayload | None = None
     ticket: Ticket | None = None
 
     @property
     def result(self) -> str:
-        accepted = self.reason in (OK, REENTRY, EXIT)
-        return Entry.Result.ACCEPTED if accepted else Entry.Result.REJECTED
+        return Entry.Result.ACCEPTED if d.is_accepted(self.reason) else Entry.Result.REJECTED
+
+    @property
+    def people(self) -> int:
+        return self.payload.party_size if self.payload else 1
+
+
+@dataclass(frozen=True)
+class Scan:
+    """What a lane sent: the code as read, the direction, the device's nonce and clock."""
+
+    code: str
+    direction: str
+    nonce: str
+    scanned_at: dt.datetime
 
 
 # --- reads -------------------------------------------------------------------------------------
@@ -109,6 +100,14 @@ class _Decision:
 
 def lane_for(*, actor: Actor, entrance: str, lane: str) -> tuple[Entrance, Lane]:
     """The actor's institution's active entrance and lane by code; ``NotFound`` naming the field."""
+    found = entrance_for(actor=actor, entrance=entrance)
+    row = Lane.objects.filter(entrance=found, code=lane, active=True).first()
+    if row is None:
+        raise NotFound(f"lane: no lane {lane!r} at entrance {entrance!r}", field="lane")
+    return found, row
+
+
+def entrance_for(*, actor: Actor, entrance: str) -> Entrance:
     institution = own_institution(actor)
     found = (
         Entrance.objects.select_related("institution")
@@ -117,19 +116,42 @@ def lane_for(*, actor: Actor, entrance: str, lane: str) -> tuple[Entrance, Lane]
     )
     if found is None:
         raise NotFound(f"entrance: no entrance {entrance!r}", field="entrance")
-    row = Lane.objects.filter(entrance=found, code=lane, active=True).first()
-    if row is None:
-        raise NotFound(f"lane: no lane {lane!r} at entrance {entrance!r}", field="lane")
-    return found, row
+    return found
 
 
-def rule_for(entrance: Entrance, product_id: int) -> EntryRule:
-    """The entrance's rule for the product, else its rule for every product, else the defaults."""
-    rules = {r.product_id: r for r in EntryRule.objects.filter(entrance=entrance)}
-    return rules.get(product_id) or rules.get(None) or EntryRule(entrance=entrance)
+def rules_of(entrance: Entrance) -> dict[int | None, d.Rule]:
+    """The entrance's rules by product id (``None``: every product), as plain values."""
+    return {
+        r.product_id: d.Rule(
+            tolerance_before_minutes=r.tolerance_before_minutes,
+            entries_per_day=r.entries_per_day,
+            reentry_after_exit=r.reentry_after_exit,
+            reentry_after_minutes=r.reentry_after_minutes,
+            admits_other_entrances=r.admits_other_entrances,
+        )
+        for r in EntryRule.objects.filter(entrance=entrance)
+    }
 
 
-def _ticket_info(ticket: Ticket | None) -> dict[str, Any] | None:
+def rule_for(entrance: Entrance, product_id: int) -> d.Rule:
+    return d.rule_pick(rules_of(entrance), product_id)
+
+
+def previous_seen(code_id: str, institution_id: int, now: dt.datetime) -> list[d.Seen]:
+    """The code's accepted, not cancelled scans (in and out) of ``now``'s day, oldest first."""
+    start, end = d.day_bounds(now)
+    rows = Entry.objects.filter(
+        institution_id=institution_id,
+        code_id=code_id,
+        result=Entry.Result.ACCEPTED,
+        cancelled_at__isnull=True,
+        recorded_at__gte=start,
+        recorded_at__lt=end,
+    ).order_by("recorded_at", "id")
+    return [d.Seen(direction=e.direction, at=e.recorded_at) for e in rows.only("direction", "recorded_at")]
+
+
+def ticket_info(ticket: Ticket | None) -> dict[str, Any] | None:
     if ticket is None:
         return None
     return {
@@ -139,28 +161,30 @@ def _ticket_info(ticket: Ticket | None) -> dict[str, Any] | None:
         "tariff": ticket.tariff.code,
         "slot_start": ticket.slot.starts_at,
         "proof_required": ticket.tariff.free_category_id is not None,
+        "party_size": ticket.tariff.party_size,
     }
 
 
 # --- the decision ------------------------------------------------------------------------------
 
 
-def _verify(institution: Institution, code: str) -> CodePayload | None:
+def verify(institution: Institution, code: str) -> CodePayload | None:
+    """The payload of a genuine code of the institution, or None for anything else."""
     if not isinstance(code, str) or len(code) > CODE_MAX_CHARS:
         return None
-    keys = public_keys(institution=institution)
     try:
-        return code_verify(code, keys)
+        return code_verify(code, public_keys(institution=institution))
     except (ForgedCode, ValueError, OverflowError):
         return None
 
 
-def _decide(*, entrance: Entrance, code: str, direction: str, now: dt.datetime) -> _Decision:
-    payload = _verify(entrance.institution, code)
+def central_decide(*, entrance: Entrance, code: str, direction: str, now: dt.datetime) -> Decision:
+    """Decide a scan with everything the central service knows; locks the ticket row."""
+    payload = verify(entrance.institution, code)
     if payload is None:
-        return _Decision(FORGED)
+        return Decision(d.FORGED)
     if Revocation.objects.filter(institution_id=entrance.institution_id, code_id=payload.code_id).exists():
-        return _Decision(REVOKED, payload)
+        return Decision(d.REVOKED, payload)
     ticket = (
         Ticket.objects.select_for_update(of=("self",))
         .select_related("order", "slot__product", "tariff")
@@ -168,64 +192,93 @@ def _decide(*, entrance: Entrance, code: str, direction: str, now: dt.datetime) 
         .first()
     )
     if ticket is None:
-        return _Decision(UNKNOWN, payload)
+        return Decision(d.UNKNOWN, payload)
     if ticket.state != Ticket.State.VALID:
-        return _Decision(REVOKED, payload, ticket)
+        return Decision(d.REVOKED, payload, ticket)
     if ticket.order.state != Order.State.PAID:
-        return _Decision(UNPAID, payload, ticket)
-    if direction == Entry.Direction.OUT:
-        return _Decision(EXIT, payload, ticket)
-    rule = rule_for(entrance, payload.product_id)
-    if payload.entrance_id != entrance.pk and not rule.admits_other_entrances:
-        return _Decision(WRONG_ENTRANCE, payload, ticket)
-    previous = _previous(payload.code_id, entrance.institution_id, now)
-    if any(e.direction == Entry.Direction.IN for e in previous):
-        return _Decision(_again(previous, rule, now), payload, ticket)
-    return _Decision(_window(payload, rule, now), payload, ticket)
-
-
-def _previous(code_id: str, institution_id: int, now: dt.datetime) -> list[Entry]:
-    """The code's accepted scans (in and out) of the day, oldest first."""
-    day = timezone.localtime(now, PARIS).date()
-    start = dt.datetime.combine(day, dt.time(0), tzinfo=PARIS)
-    return list(
-        Entry.objects.filter(
-            institution_id=institution_id,
-            code_id=code_id,
-            result=Entry.Result.ACCEPTED,
-            recorded_at__gte=start,
-            recorded_at__lt=start + dt.timedelta(days=1),
-        ).order_by("recorded_at", "id")
+        return Decision(d.UNPAID, payload, ticket)
+    reason = d.code_decide(
+        payload,
+        entrance_id=entrance.pk,
+        direction=direction,
+        rule=rule_for(entrance, payload.product_id),
+        previous=previous_seen(payload.code_id, entrance.institution_id, now),
+        now=now,
     )
+    return Decision(reason, payload, ticket)
 
 
-def _again(previous: list[Entry], rule: EntryRule, now: dt.datetime) -> str:
-    """A code that already entered today: a further entry, a re-entry, or ``already_used``."""
-    entries = [e for e in previous if e.direction == Entry.Direction.IN]
-    if len(entries) < rule.entries_per_day:
-        return OK
-    last = previous[-1]
-    if rule.reentry_after_exit and last.direction == Entry.Direction.OUT:
-        return REENTRY
-    after = rule.reentry_after_minutes
-    if after is not None and now - entries[-1].recorded_at >= dt.timedelta(minutes=after):
-        return REENTRY
-    return ALREADY_USED
+# --- recording ---------------------------------------------------------------------------------
 
 
-def _window(payload: CodePayload, rule: EntryRule, now: dt.datetime) -> str:
-    local_now = timezone.localtime(now, PARIS)
-    slot_day = timezone.localtime(payload.starts_at, PARIS).date()
-    if local_now.date() > slot_day:
-        return EXPIRED
-    if now < payload.starts_at - dt.timedelta(minutes=rule.tolerance_before_minutes):
-        return TOO_EARLY
-    if now > payload.starts_at + dt.timedelta(minutes=payload.window_minutes):
-        return TOO_LATE
-    return OK
+@dataclass(frozen=True)
+class Record:
+    """An entry to record, with the decision behind it."""
+
+    entrance: Entrance
+    lane: Lane
+    scan: Scan
+    decision: Decision
+    operator: str
+    recorded_at: dt.datetime
+    source: str = Entry.Source.ONLINE
+    people: int | None = None
+    override_reason: str = ""
+    central_reason: str = ""
+    uploaded_at: dt.datetime | None = None
 
 
-# --- the command -------------------------------------------------------------------------------
+def entry_record(record: Record) -> Entry:
+    """Insert the entry and its fact, inside the caller's transaction (ledger lock first)."""
+    ledger_lock()  # entry ids follow commit order: see the module docstring
+    decision, payload = record.decision, record.decision.payload
+    entry = Entry.objects.create(
+        institution_id=record.entrance.institution_id,
+        entrance=record.entrance,
+        lane=record.lane,
+        code_id=payload.code_id if payload else "",
+        ticket=decision.ticket,
+        direction=record.scan.direction,
+        nonce=record.scan.nonce,
+        scanned_at=record.scan.scanned_at,
+        recorded_at=record.recorded_at,
+        operator=record.operator,
+        result=decision.result,
+        reason=decision.reason,
+        people=record.people or decision.people,
+        source=record.source,
+        override_reason=record.override_reason,
+        central_reason=record.central_reason,
+        uploaded_at=record.uploaded_at,
+    )
+    kind = ENTRY_ACCEPTED if entry.result == Entry.Result.ACCEPTED else ENTRY_REJECTED
+    when = record.uploaded_at or record.recorded_at
+    facts_append(
+        [draft(record.entrance, kind.name, _entry_body(entry, record), record.operator, when)], now=when
+    )
+    return entry
+
+
+def _entry_body(entry: Entry, record: Record) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "entry": entry.pk,
+        "code_id": entry.code_id or None,
+        "entrance": record.entrance.code,
+        "lane": record.lane.code,
+        "direction": entry.direction,
+        "nonce": entry.nonce,
+        "scanned_at": entry.scanned_at.isoformat(),
+        "recorded_at": entry.recorded_at.isoformat(),
+        "reason": entry.reason,
+        "people": entry.people,
+        "source": entry.source,
+    }
+    if entry.override_reason:
+        body["override_reason"] = entry.override_reason
+    if entry.source == Entry.Source.OFFLINE:
+        body["central_reason"] = entry.central_reason or entry.reason
+        body["uploaded_at"] = entry.uploaded_at.isoformat() if entry.uploaded_at else None
+    return body
 
 
 def _replay(entry: Entry) -> ScanResult:
@@ -239,8 +292,43 @@ def _replay(entry: Entry) -> ScanResult:
         reason=entry.reason,
         entry_id=entry.pk,
         replayed=True,
-        ticket=_ticket_info(ticket),
+        ticket=ticket_info(ticket),
+        people=entry.people,
     )
+
+
+def _check_scan(row: Lane, scan: Scan) -> None:
+    if scan.direction not in Entry.Direction.values:
+        raise InvalidInput("direction: in or out", field="direction")
+    if row.direction not in (Lane.Direction.BOTH, scan.direction):
+        raise InvalidInput(f"direction: lane {row.code} only scans {row.direction}", field="direction")
+    if not scan.nonce or len(scan.nonce) > NONCE_MAX_CHARS:
+        raise InvalidInput(f"nonce: 1 to {NONCE_MAX_CHARS} characters", field="nonce")
+    if timezone.is_naive(scan.scanned_at):
+        raise InvalidInput("scanned_at: a time with its offset", field="scanned_at")
+
+
+def existing_entry(institution_id: int, nonce: str) -> Entry | None:
+    return Entry.objects.filter(institution_id=institution_id, nonce=nonce).first()
+
+
+def _once(institution_id: int, nonce: str, record: Any) -> ScanResult:
+    """Run ``record()`` unless the nonce was answered before; a resend gets the first answer."""
+    existing = existing_entry(institution_id, nonce)
+    if existing is not None:
+        return _replay(existing)
+    try:
+        result: ScanResult = record()
+    except IntegrityError:
+        # the same nonce, sent twice at once: the other request recorded it first
+        existing = existing_entry(institution_id, nonce)
+        if existing is None:
+            raise
+        return _replay(existing)
+    return result
+
+
+# --- the commands ------------------------------------------------------------------------------
 
 
 def scan_validate(
@@ -258,68 +346,120 @@ def scan_validate(
     answer back and writes nothing. ``NotFound``/``InvalidInput`` name a bad field."""
     require_permission(actor, SCAN)
     found, row = lane_for(actor=actor, entrance=entrance, lane=lane)
-    if direction not in Entry.Direction.values:
-        raise InvalidInput("direction: in or out", field="direction")
-    if row.direction not in (Lane.Direction.BOTH, direction):
-        raise InvalidInput(f"direction: lane {row.code} only scans {row.direction}", field="direction")
-    if not nonce or len(nonce) > NONCE_MAX_CHARS:
-        raise InvalidInput(f"nonce: 1 to {NONCE_MAX_CHARS} characters", field="nonce")
-    if timezone.is_naive(scanned_at):
-        raise InvalidInput("scanned_at: a time with its offset", field="scanned_at")
-    existing = Entry.objects.filter(institution_id=found.institution_id, nonce=nonce).first()
-    if existing is not None:
-        return _replay(existing)
-    try:
-        return _record(actor, found, row, code, direction, nonce, scanned_at, now)
-    except IntegrityError:
-        # the same nonce, sent twice at once: the other request recorded it first
-        existing = Entry.objects.filter(institution_id=found.institution_id, nonce=nonce).first()
-        if existing is None:
-            raise
-        return _replay(existing)
+    scan = Scan(code=code, direction=direction, nonce=nonce, scanned_at=scanned_at)
+    _check_scan(row, scan)
+    return _once(found.institution_id, nonce, lambda: _validate(actor, found, row, scan, now))
 
 
 @transaction.atomic(durable=True)
-def _record(
+def _validate(
+    actor: Actor, entrance: Entrance, lane: Lane, scan: Scan, now: dt.datetime | None
+) -> ScanResult:
+    now = now or timezone.now()
+    decision = central_decide(entrance=entrance, code=scan.code, direction=scan.direction, now=now)
+    entry = entry_record(Record(entrance, lane, scan, decision, actor.label, now))
+    return ScanResult(
+        result=entry.result,
+        reason=entry.reason,
+        entry_id=entry.pk,
+        ticket=ticket_info(decision.ticket),
+        people=entry.people,
+    )
+
+
+def entry_override(
+    *,
+    actor: Actor,
+    entrance: str,
+    lane: str,
+    reason: str,
+    people: int,
+    nonce: str,
+    scanned_at: dt.datetime,
+    code: str = "",
+    now: dt.datetime | None = None,
+) -> ScanResult:
+    """Let ``people`` in at a lane against the rules, for a stated ``reason``; recorded as an
+    accepted entry (``override``) with the operator, and counted per operator as a fraud signal.
+    A readable code is recorded with it, so that the code counts as used."""
+    require_permission(actor, OVERRIDE)
+    found, row = lane_for(actor=actor, entrance=entrance, lane=lane)
+    scan = Scan(code=code, direction=Entry.Direction.IN, nonce=nonce, scanned_at=scanned_at)
+    _check_scan(row, scan)
+    text = (reason or "").strip()
+    if not REASON_MIN_CHARS <= len(text) <= REASON_MAX_CHARS:
+        raise InvalidInput(f"reason: {REASON_MIN_CHARS} to {REASON_MAX_CHARS} characters", field="reason")
+    if not 1 <= people <= MAX_PEOPLE:
+        raise InvalidInput(f"people: 1 to {MAX_PEOPLE}", field="people")
+    return _once(found.institution_id, nonce, lambda: _override(actor, found, row, scan, text, people, now))
+
+
+@transaction.atomic(durable=True)
+def _override(
     actor: Actor,
     entrance: Entrance,
     lane: Lane,
-    code: str,
-    direction: str,
-    nonce: str,
-    scanned_at: dt.datetime,
+    scan: Scan,
+    reason: str,
+    people: int,
     now: dt.datetime | None,
 ) -> ScanResult:
     now = now or timezone.now()
-    decision = _decide(entrance=entrance, code=code, direction=direction, now=now)
-    payload = decision.payload
-    entry = Entry.objects.create(
-        institution_id=entrance.institution_id,
-        entrance=entrance,
-        lane=lane,
-        code_id=payload.code_id if payload else "",
-        ticket=decision.ticket,
-        direction=direction,
-        nonce=nonce,
-        scanned_at=scanned_at,
-        recorded_at=now,
-        operator=actor.label,
-        result=decision.result,
-        reason=decision.reason,
+    payload = verify(entrance.institution, scan.code) if scan.code else None
+    ticket = (
+        Ticket.objects.select_for_update(of=("self",))
+        .select_related("order", "slot__product", "tariff")
+        .filter(code_id=payload.code_id, order__institution_id=entrance.institution_id)
+        .first()
+        if payload
+        else None
     )
-    body = {
-        "entry": entry.pk,
-        "code_id": entry.code_id or None,
-        "entrance": entrance.code,
-        "lane": lane.code,
-        "direction": direction,
-        "nonce": nonce,
-        "scanned_at": scanned_at.isoformat(),
-        "recorded_at": now.isoformat(),
-        "reason": decision.reason,
-    }
-    kind = ENTRY_ACCEPTED if entry.result == Entry.Result.ACCEPTED else ENTRY_REJECTED
-    facts_append([draft(entrance, kind.name, body, actor.label, now)], now=now)
+    decision = Decision(d.OVERRIDE, payload, ticket)
+    record = Record(entrance, lane, scan, decision, actor.label, now, Entry.Source.OVERRIDE, people, reason)
+    entry = entry_record(record)
     return ScanResult(
-        result=entry.result, reason=entry.reason, entry_id=entry.pk, ticket=_ticket_info(decision.ticket)
+        result=entry.result, reason=entry.reason, entry_id=entry.pk, ticket=ticket_info(ticket), people=people
     )
+
+
+@dataclass(frozen=True)
+class Cancelled:
+    entry_id: int
+    nonce: str
+    cancelled_at: dt.datetime
+    replayed: bool
+
+
+def entry_not_passed(
+    *, actor: Actor, entrance: str, lane: str, nonce: str, now: dt.datetime | None = None
+) -> Cancelled:
+    """The lane reports that the visitor of the accepted entry ``nonce`` did not go through: the
+    entry is cancelled (the code may be used again) and a fact recorded. Idempotent."""
+    require_permission(actor, SCAN)
+    found, row = lane_for(actor=actor, entrance=entrance, lane=lane)
+    with transaction.atomic(durable=True):
+        entry = (
+            Entry.objects.select_for_update()
+            .filter(institution_id=found.institution_id, entrance=found, nonce=nonce)
+            .first()
+        )
+        if entry is None:
+            raise NotFound(f"nonce: no entry {nonce!r} at entrance {found.code}", field="nonce")
+        if entry.cancelled_at is not None:
+            return Cancelled(entry.pk, nonce, entry.cancelled_at, replayed=True)
+        if entry.result != Entry.Result.ACCEPTED:
+            raise Conflict(
+                "nonce: this scan was refused; nothing to cancel", code="not_accepted", field="nonce"
+            )
+        if entry.lane_id != row.pk:
+            raise InvalidInput(f"lane: entry {nonce!r} was scanned at lane {entry.lane.code}", field="lane")
+        now = now or timezone.now()
+        ledger_lock()  # cancellation ids follow commit order, as entries do
+        entry.cancelled_at = now
+        entry.save(update_fields=["cancelled_at"])
+        EntryCancellation.objects.create(
+            entry=entry, institution_id=found.institution_id, operator=actor.label, cancelled_at=now
+        )
+        body = {"entry": entry.pk, "nonce": nonce, "code_id": entry.code_id or None, "lane": row.code}
+        facts_append([draft(found, ENTRY_CANCELLED.name, body, actor.label, now)], now=now)
+    return Cancelled(entry.pk, nonce, now, replayed=False)

@@ -246,7 +246,7 @@ def order_cancel(
             )
         chosen = _chosen_tickets(order, ticket_ids)
         tickets.tickets_revoke(tickets=chosen, reason="cancelled", actor=who, now=now)
-        holds.give_back(order.cart, len(chosen), now)
+        holds.give_back(order.cart, sum(t.tariff.party_size for t in chosen), now)  # a group: its party
         amount = sum((t.price for t in chosen), Decimal(0))
         _refund(order, amount, who, now)
         order.refunded += amount

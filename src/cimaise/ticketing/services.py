@@ -69,6 +69,11 @@ def _slot(institution: Institution, slot_id: int, channel: str, now: dt.datetime
     return slot
 
 
+def places(lines: Sequence[CartLine]) -> int:
+    """The places the lines take: a group ticket takes one per person of its party."""
+    return sum(line.quantity * line.tariff.party_size for line in lines)
+
+
 def _lines(slot: Slot, items: Sequence[Item], channel: str) -> list[CartLine]:
     if not items:
         raise InvalidInput("choose at least one ticket", field="items")
@@ -90,10 +95,9 @@ def _lines(slot: Slot, items: Sequence[Item], channel: str) -> list[CartLine]:
         if not 1 <= item.quantity <= MAX_QUANTITY:
             raise InvalidInput("a quantity is at least 1", field=f"items[{index}].quantity")
         lines.append(CartLine(tariff=tariff, quantity=item.quantity, unit_price=tariff.price))
-    total = sum(line.quantity for line in lines)
-    if total > slot.product.max_per_order:
+    if places(lines) > slot.product.max_per_order:
         raise InvalidInput(
-            f"at most {slot.product.max_per_order} tickets per order for {slot.product.code}",
+            f"at most {slot.product.max_per_order} places per order for {slot.product.code}",
             field="items",
             code="too_many",
         )
@@ -155,7 +159,7 @@ def _cart_create(
     admission = ""
     if request.channel == Channel.WEB:
         admission = waiting.admission_check(institution=institution, token=request.admission, now=now) or ""
-    quantity = sum(line.quantity for line in lines)
+    quantity = places(lines)
     total = sum((line.unit_price * line.quantity for line in lines), Decimal(0))
     quota_ids = holds.slot_quota_ids(slot)
     with transaction.atomic(durable=True):

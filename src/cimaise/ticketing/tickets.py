@@ -194,6 +194,7 @@ def _ticket(
         window_minutes=_window_minutes(slot),
         tariff_id=tariff.pk,
         proof_required=tariff.free_category_id is not None,
+        party_size=tariff.party_size,
     )
     signed = signer.sign(payload)
     return Ticket(

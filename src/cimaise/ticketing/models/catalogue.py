@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import ClassVar
 
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -121,6 +121,11 @@ class Tariff(models.Model):
         FreeCategory, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     channels = models.JSONField(default=all_channels)
+    party_size = models.PositiveSmallIntegerField(
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(255)],
+        help_text=_("people one ticket of this tariff admits with one code (a group); each takes a place"),
+    )
     sort = models.PositiveSmallIntegerField(default=0)
     active = models.BooleanField(default=True)
 
@@ -128,6 +133,9 @@ class Tariff(models.Model):
         ordering: ClassVar = ["product_id", "sort", "code"]
         constraints: ClassVar = [
             models.UniqueConstraint(fields=["product", "code"], name="tariff_code_unique"),
+            models.CheckConstraint(
+                condition=models.Q(party_size__gte=1, party_size__lte=255), name="tariff_party_size_range"
+            ),
             models.CheckConstraint(
                 condition=models.Q(free_category__isnull=True) | models.Q(price=0), name="tariff_free_is_free"
             ),
