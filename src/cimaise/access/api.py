@@ -185,6 +185,7 @@ class FeedOut(Schema):
     server_time: dt.datetime
     keys: list[KeyOut]
     rules: list[dict[str, Any]]
+    lanes: list[dict[str, str]] = Field(description="the entrance's active lanes: code, kind, direction")
     revocations: list[str] = Field(description="code ids revoked since the cursor")
     entries: list[FeedEntryOut] = Field(description="the day's accepted entries since the cursor")
     cancellations: list[str] = Field(description="nonces of entries cancelled since the cursor")
@@ -202,6 +203,7 @@ def feed(request: HttpRequest, code: str, since: str = "", queued: int = 0) -> d
         "server_time": page.server_time,
         "keys": page.keys,
         "rules": page.rules,
+        "lanes": page.lanes,
         "revocations": page.revocations,
         "entries": page.entries,
         "cancellations": page.cancellations,

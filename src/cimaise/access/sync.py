@@ -2,7 +2,7 @@
 
 **The feed** (``GET /api/v1/access/entrances/{code}/feed?since=``) gives an agent everything it
 needs to decide offline as the central service would: the institution's tickets public keys
-(retired ones too), the entrance's rules, the revocations, the day's accepted entries of the
+(retired ones too), the entrance's rules and active lanes, the revocations, the day's accepted entries of the
 institution (every entrance, so that a code already used elsewhere is known), and the
 cancellations ("not passed"). ``since`` is the cursor the previous page answered:
 ``<revocation id>.<entry id>.<cancellation id>``; the three tables are inserted under the ledger
@@ -82,6 +82,7 @@ class Feed:
     server_time: dt.datetime
     keys: list[dict[str, str]]
     rules: list[dict[str, Any]]
+    lanes: list[dict[str, str]]
     revocations: list[str]
     entries: list[dict[str, Any]]
     cancellations: list[str]
@@ -127,6 +128,10 @@ def entrance_feed(
         server_time=now,
         keys=_keys(found),
         rules=[{"product": product, **rule.as_dict()} for product, rule in rules_of(found).items()],
+        lanes=[
+            {"code": lane.code, "kind": lane.kind, "direction": lane.direction}
+            for lane in Lane.objects.filter(entrance=found, active=True)
+        ],
         revocations=[code_id for _id, code_id in revocations],
         entries=[_feed_entry(row) for row in entries],
         cancellations=[nonce for _id, nonce in cancellations],
