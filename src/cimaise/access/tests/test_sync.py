@@ -113,7 +113,7 @@ def offline(
         "reason": reason,
         **changes,
     }
-    return OfflineEntry(**values)  # type: ignore[arg-type]
+    return OfflineEntry(**values)
 
 
 def upload(cast: Cast, entries: list[OfflineEntry], entrance: str = "PYR"):  # type: ignore[no-untyped-def]
@@ -164,7 +164,7 @@ def test_an_entry_scanned_online_during_a_slow_answer_is_not_recorded_twice(cast
      ({"nonce": ""}, "entries[1].nonce")],
 )  # fmt: skip
 def test_a_bad_entry_refuses_the_whole_batch(
-    cast: Cast, gate: Gate, changes: dict[str, str], field: str
+    cast: Cast, gate: Gate, changes: dict[str, Any], field: str
 ) -> None:
     with pytest.raises(InvalidInput) as refused:
         upload(cast, [offline(gate.tickets[0].code), offline(gate.tickets[1].code, **changes)])
