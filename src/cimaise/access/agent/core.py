@@ -119,7 +119,7 @@ class EntranceAgent:
         self._check(lane, direction, nonce, code)
         earlier = self.store.entry(nonce)
         if earlier is not None:
-            return Answer(earlier.result, earlier.reason, earlier.people, nonce, "offline", replayed=True)
+            return Answer(earlier.result, earlier.reason, earlier.people, nonce, earlier.mode, replayed=True)
         if self.status.online:
             body = {
                 "code": code,
@@ -180,6 +180,7 @@ class EntranceAgent:
             reason=str(answer["reason"]),
             lane=lane,
             scanned_at=scanned_at.isoformat(),
+            mode="online",
         )
         with self.store.transaction() as db:
             self.store.insert_entry(db, stored, mine=True, uploaded=True)
@@ -221,6 +222,7 @@ class EntranceAgent:
                 code=code[:CODE_MAX_CHARS],
                 lane=lane,
                 scanned_at=scanned_at.isoformat(),
+                mode="offline",
             )
             self.store.insert_entry(db, stored, mine=True, uploaded=False)
         return Answer(stored.result, reason, stored.people, nonce, "offline")

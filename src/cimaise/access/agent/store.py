@@ -41,7 +41,8 @@ CREATE TABLE IF NOT EXISTS entries (
     code TEXT NOT NULL DEFAULT '',
     lane TEXT NOT NULL DEFAULT '',
     scanned_at TEXT NOT NULL DEFAULT '',
-    uploaded INTEGER NOT NULL DEFAULT 1
+    uploaded INTEGER NOT NULL DEFAULT 1,
+    mode TEXT NOT NULL DEFAULT 'feed'
 );
 CREATE INDEX IF NOT EXISTS entries_code ON entries (code_id, at);
 CREATE INDEX IF NOT EXISTS entries_pending ON entries (uploaded) WHERE uploaded = 0;
@@ -49,11 +50,11 @@ CREATE TABLE IF NOT EXISTS cancellations (nonce TEXT PRIMARY KEY, lane TEXT NOT 
 """
 
 ENTRY_BY_NONCE = (
-    "SELECT nonce, code_id, entrance_id, direction, at, people, result, reason, code, lane, scanned_at "
+    "SELECT nonce, code_id, entrance_id, direction, at, people, result, reason, code, lane, scanned_at, mode "
     "FROM entries WHERE nonce = ?"
 )
 ENTRIES_PENDING = (
-    "SELECT nonce, code_id, entrance_id, direction, at, people, result, reason, code, lane, scanned_at "
+    "SELECT nonce, code_id, entrance_id, direction, at, people, result, reason, code, lane, scanned_at, mode "
     "FROM entries WHERE uploaded = 0 ORDER BY at LIMIT ?"
 )
 
@@ -71,6 +72,7 @@ class StoredEntry:
     code: str = ""
     lane: str = ""
     scanned_at: str = ""
+    mode: str = "feed"  # how it was decided: online, offline, or learnt from the feed
 
 
 class Store:
@@ -169,7 +171,7 @@ class Store:
     def insert_entry(db: sqlite3.Connection, entry: StoredEntry, *, mine: bool, uploaded: bool) -> None:
         db.execute(
             "INSERT INTO entries (nonce, code_id, entrance_id, direction, at, people, result, reason, mine, "
-            "code, lane, scanned_at, uploaded) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "code, lane, scanned_at, uploaded, mode) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (nonce) DO NOTHING",
             (
                 entry.nonce,
@@ -185,6 +187,7 @@ class Store:
                 entry.lane,
                 entry.scanned_at,
                 int(uploaded),
+                entry.mode,
             ),
         )
 
@@ -215,7 +218,18 @@ def from_iso(text: str) -> dt.datetime:
 
 
 def _stored(row: tuple[Any, ...]) -> StoredEntry:
-    nonce, code_id, entrance_id, direction, at, people, result, reason, code, lane, scanned_at = row
+    nonce, code_id, entrance_id, direction, at, people, result, reason, code, lane, scanned_at, mode = row
     return StoredEntry(
-        nonce, code_id, entrance_id, direction, from_iso(at), people, result, reason, code, lane, scanned_at
+        nonce,
+        code_id,
+        entrance_id,
+        direction,
+        from_iso(at),
+        people,
+        result,
+        reason,
+        code,
+        lane,
+        scanned_at,
+        mode,
     )
