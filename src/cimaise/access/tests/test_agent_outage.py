@@ -49,7 +49,7 @@ def wait_for(
 ) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        assert proc is None or proc.poll() is None, f"{what}: the process exited ({proc.args})"
+        assert proc is None or proc.poll() is None, f"{what}: the process exited ({proc.args!r})"
         try:
             if check():
                 return
