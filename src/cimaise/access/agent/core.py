@@ -31,6 +31,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from cimaise.access import decide as d
 from cimaise.access.agent.central import Central, Refused, Unreachable
+from cimaise.access.agent.seen import SeenIndex
 from cimaise.access.agent.store import Store, StoredEntry, from_iso, iso
 from cimaise.ticketing.codes import CodePayload, ForgedCode, code_verify
 
@@ -39,6 +40,7 @@ log = logging.getLogger("cimaise.access.agent")
 UPLOAD_BATCH = 500
 FEED_PAGES_MAX = 50
 KEEP_DAYS = 2
+PRUNE_SECONDS = 3600
 CODE_MAX_CHARS = 512
 
 
@@ -90,16 +92,22 @@ class EntranceAgent:
         self.status = Status()
         self._keys: dict[str, Ed25519PublicKey] = {}
         self._rules: dict[int | None, d.Rule] = {}
+        self._revoked: set[str] = set()
+        self._entrance_id = 0
+        self._offset = 0.0
+        self._lanes: dict[str, str] | None = None
+        self._seen = SeenIndex()
+        self._pruned_at = 0.0
         self._stop = threading.Event()
         self._sync_lock = threading.Lock()
         self._load_meta()
+        self._load_seen()
 
     # --- time ----------------------------------------------------------------------------------
 
     def now(self) -> dt.datetime:
         """The agent's clock corrected by the offset measured at the last sync."""
-        offset = float(self.store.get("clock_offset", 0.0))
-        return dt.datetime.fromtimestamp(self.clock() + offset, dt.UTC)
+        return dt.datetime.fromtimestamp(self.clock() + self._offset, dt.UTC)
 
     # --- scans ---------------------------------------------------------------------------------
 
@@ -148,7 +156,7 @@ class EntranceAgent:
             raise AgentError(422, "nonce: 1 to 64 characters", "nonce")
         if not isinstance(code, str):
             raise AgentError(422, "code: the scanned text", "code")
-        lanes = self.store.get("lanes", None)
+        lanes = self._lanes
         if lanes is None:
             return  # never synced: the central service checks the lane, or the offline answer is unknown
         found = lanes.get(lane)
@@ -172,7 +180,7 @@ class EntranceAgent:
         stored = StoredEntry(
             nonce=nonce,
             code_id=code_id,
-            entrance_id=int(self.store.get("entrance_id", 0)),
+            entrance_id=self._entrance_id,
             direction=direction,
             at=self.now(),
             people=int(answer.get("people") or 1),
@@ -182,8 +190,9 @@ class EntranceAgent:
             scanned_at=scanned_at.isoformat(),
             mode="online",
         )
-        with self.store.transaction() as db:
-            self.store.insert_entry(db, stored, mine=True, uploaded=True)
+        with self.store.lock:
+            if self.store.insert_entry(self.store.connection, stored, mine=True, uploaded=True):
+                self._remember(stored)
         return Answer(
             stored.result,
             stored.reason,
@@ -200,16 +209,17 @@ class EntranceAgent:
         """Decide alone and queue the entry for upload (see the module docstring)."""
         now = self.now()
         payload = self._verify(code)
-        entrance_id = int(self.store.get("entrance_id", 0))
-        with self.store.transaction() as db:
+        entrance_id = self._entrance_id
+        with self.store.lock:  # one decision at a time: read the code's entries, insert this one
+            db = self.store.connection
             if not entrance_id:
                 reason = d.UNKNOWN  # never synced: no keys, no rules
             elif payload is None:
                 reason = d.FORGED
-            elif db.execute("SELECT 1 FROM revocations WHERE code_id = ?", (payload.code_id,)).fetchone():
+            elif payload.code_id in self._revoked:
                 reason = d.REVOKED
             else:
-                reason = self._rule_decide(db, payload, entrance_id, direction, now)
+                reason = self._rule_decide(payload, entrance_id, direction, now)
             stored = StoredEntry(
                 nonce=nonce,
                 code_id=payload.code_id if payload else "",
@@ -224,25 +234,29 @@ class EntranceAgent:
                 scanned_at=scanned_at.isoformat(),
                 mode="offline",
             )
-            self.store.insert_entry(db, stored, mine=True, uploaded=False)
+            if self.store.insert_entry(db, stored, mine=True, uploaded=False):  # its own transaction
+                self._remember(stored)
         return Answer(stored.result, reason, stored.people, nonce, "offline")
 
-    def _rule_decide(
-        self, db: Any, payload: CodePayload, entrance_id: int, direction: str, now: dt.datetime
-    ) -> str:
+    def _rule_decide(self, payload: CodePayload, entrance_id: int, direction: str, now: dt.datetime) -> str:
         start, end = d.day_bounds(now)
-        previous = [
-            d.Seen(direction=row_direction, at=from_iso(at))
-            for row_direction, at in self.store.accepted_between(db, payload.code_id, iso(start), iso(end))
-        ]
         return d.code_decide(
             payload,
             entrance_id=entrance_id,
             direction=direction,
             rule=d.rule_pick(self._rules, payload.product_id),
-            previous=previous,
+            previous=self._seen.between(payload.code_id, start, end),
             now=now,
         )
+
+    def _remember(self, entry: StoredEntry) -> None:
+        if entry.result == "accepted":
+            self._seen.add(entry.nonce, entry.code_id, entry.direction, entry.at)
+
+    def _load_seen(self) -> None:
+        since = iso(dt.datetime.fromtimestamp(self.clock(), dt.UTC) - dt.timedelta(days=KEEP_DAYS))
+        for nonce, code_id, direction, at in self.store.accepted(since):
+            self._seen.add(nonce, code_id, direction, from_iso(at))
 
     def _verify(self, code: str) -> CodePayload | None:
         if not self._keys or len(code) > CODE_MAX_CHARS:
@@ -263,12 +277,17 @@ class EntranceAgent:
                 self.central.not_passed(
                     {"entrance": self.entrance, "lane": lane, "nonce": nonce}, timeout=self.timeout
                 )
-                return self.store.cancel(nonce, lane, queue=False)
+                return self._cancel(nonce, lane, queue=False)
             except Unreachable as exc:
                 self._offline(str(exc))
             except Refused as exc:
                 raise AgentError(exc.status, _detail(exc.body), _field(exc.body)) from exc
-        return self.store.cancel(nonce, lane, queue=True)
+        return self._cancel(nonce, lane, queue=True)
+
+    def _cancel(self, nonce: str, lane: str, *, queue: bool) -> bool:
+        with self.store.lock:
+            self._seen.remove(nonce)
+            return self.store.cancel(nonce, lane, queue=queue)
 
     # --- sync ----------------------------------------------------------------------------------
 
@@ -350,14 +369,18 @@ class EntranceAgent:
                     result="accepted",
                     reason="",
                 )
-                self.store.insert_entry(db, entry, mine=False, uploaded=True)
                 if item.get("cancelled"):
-                    db.execute("UPDATE entries SET cancelled = 1 WHERE nonce = ?", (item["nonce"],))
-            db.executemany(
-                "UPDATE entries SET cancelled = 1 WHERE nonce = ?", [(n,) for n in page["cancellations"]]
-            )
-            keep = iso(dt.datetime.fromtimestamp(self.clock(), dt.UTC) - dt.timedelta(days=KEEP_DAYS))
-            db.execute("DELETE FROM entries WHERE at < ? AND uploaded = 1", (keep,))
+                    continue  # cancelled before the agent heard of it: it does not count
+                if self.store.insert_entry(db, entry, mine=False, uploaded=True):
+                    self._remember(entry)
+            cancelled = [(n,) for n in page["cancellations"]]
+            db.executemany("UPDATE entries SET cancelled = 1 WHERE nonce = ?", cancelled)
+            self._seen.remove_all(page["cancellations"])
+            keep = dt.datetime.fromtimestamp(self.clock(), dt.UTC) - dt.timedelta(days=KEEP_DAYS)
+            db.execute("DELETE FROM entries WHERE at < ? AND uploaded = 1", (iso(keep),))
+            if self.clock() - self._pruned_at > PRUNE_SECONDS:
+                self._seen.prune(keep)
+                self._pruned_at = self.clock()
             Store.put(db, "cursor", page["cursor"])
             Store.put(db, "entrance_id", entrance_id)
             Store.put(db, "rules", page["rules"])
@@ -365,6 +388,7 @@ class EntranceAgent:
             Store.put(db, "clock_offset", offset)
             Store.put(db, "last_sync", page["server_time"])
         self._load_meta()
+        self._revoked.update(page["revocations"])
         self.status.last_sync = dt.datetime.fromisoformat(page["server_time"])
 
     def _load_meta(self) -> None:
@@ -375,6 +399,11 @@ class EntranceAgent:
         for item in self.store.get("rules", []) or []:
             rules[item.get("product")] = d.Rule.from_dict(item)
         self._rules = rules
+        if not self._revoked:
+            self._revoked = self.store.revoked_all()
+        self._entrance_id = int(self.store.get("entrance_id", 0))
+        self._offset = float(self.store.get("clock_offset", 0.0))
+        self._lanes = self.store.get("lanes", None)
         last = self.store.get("last_sync", None)
         self.status.last_sync = dt.datetime.fromisoformat(last) if last else None
 

@@ -81,7 +81,10 @@ class Store:
         self.lock = threading.RLock()
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute(
+            "PRAGMA synchronous=NORMAL"
+        )  # durable when the agent crashes; WAL synced at checkpoints
+        self._db.execute("PRAGMA wal_autocheckpoint=10000")  # fewer, larger checkpoints (each one syncs)
         self._db.executescript(SCHEMA)
 
     def close(self) -> None:
@@ -121,23 +124,25 @@ class Store:
         with self.lock:
             return dict(self._db.execute("SELECT kid, public_key FROM keys").fetchall())
 
-    def revoked(self, code_id: str) -> bool:
+    def revoked_all(self) -> set[str]:
+        """Every revoked code id (the agent keeps them in memory: a set lookup per scan)."""
         with self.lock:
-            return (
-                self._db.execute("SELECT 1 FROM revocations WHERE code_id = ?", (code_id,)).fetchone()
-                is not None
-            )
+            return {row[0] for row in self._db.execute("SELECT code_id FROM revocations")}
 
-    def accepted_between(
-        self, db: sqlite3.Connection, code_id: str, start: str, end: str
-    ) -> list[tuple[str, str]]:
-        """(direction, at) of the code's accepted, not cancelled entries in [start, end)."""
-        rows = db.execute(
-            "SELECT direction, at FROM entries WHERE code_id = ? AND result = 'accepted' AND cancelled = 0 "
-            "AND at >= ? AND at < ? ORDER BY at",
-            (code_id, start, end),
-        )
-        return list(rows.fetchall())
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The connection, in autocommit mode: hold ``lock`` while using it."""
+        return self._db
+
+    def accepted(self, since: str) -> list[tuple[str, str, str, str]]:
+        """(nonce, code_id, direction, at) of every accepted, not cancelled entry since then."""
+        with self.lock:
+            rows = self._db.execute(
+                "SELECT nonce, code_id, direction, at FROM entries "
+                "WHERE result = 'accepted' AND cancelled = 0 AND code_id != '' AND at >= ?",
+                (since,),
+            )
+            return list(rows.fetchall())
 
     def entry(self, nonce: str) -> StoredEntry | None:
         with self.lock:
@@ -168,8 +173,9 @@ class Store:
     # --- writes --------------------------------------------------------------------------------
 
     @staticmethod
-    def insert_entry(db: sqlite3.Connection, entry: StoredEntry, *, mine: bool, uploaded: bool) -> None:
-        db.execute(
+    def insert_entry(db: sqlite3.Connection, entry: StoredEntry, *, mine: bool, uploaded: bool) -> bool:
+        """Insert the entry unless its nonce is stored already; True when inserted."""
+        cursor = db.execute(
             "INSERT INTO entries (nonce, code_id, entrance_id, direction, at, people, result, reason, mine, "
             "code, lane, scanned_at, uploaded, mode) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (nonce) DO NOTHING",
@@ -190,6 +196,7 @@ class Store:
                 entry.mode,
             ),
         )
+        return cursor.rowcount == 1
 
     def mark_uploaded(self, nonces: Iterable[str]) -> None:
         with self.transaction() as db:

@@ -23,6 +23,7 @@ from cimaise.core.tests.personas import Cast
 from cimaise.ledger.models import Fact
 from cimaise.ticketing.codes import (
     CODE_BYTES,
+    LAST_START_MINUTE,
     MAX_QR_VERSION,
     PREFIX,
     CodePayload,
@@ -44,9 +45,7 @@ from cimaise.ticketing.tickets import public_keys
 
 T0 = dt.datetime(2019, 10, 24, 7, 0, tzinfo=dt.UTC)
 U32 = 2**32 - 1
-LAST_MINUTE = (
-    dt.datetime(9999, 12, 31, tzinfo=dt.UTC) - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-) // dt.timedelta(minutes=1)
+LAST_MINUTE = LAST_START_MINUTE
 B45_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
 
 
