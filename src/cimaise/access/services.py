@@ -18,9 +18,11 @@ operator) and a turnstile's "not passed" (``entry_not_passed``), which cancels a
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -99,12 +101,24 @@ class Scan:
 
 
 def lane_for(*, actor: Actor, entrance: str, lane: str) -> tuple[Entrance, Lane]:
-    """The actor's institution's active entrance and lane by code; ``NotFound`` naming the field."""
-    found = entrance_for(actor=actor, entrance=entrance)
-    row = Lane.objects.filter(entrance=found, code=lane, active=True).first()
+    """The actor's institution's active entrance and lane by code (one query when both exist);
+    ``NotFound`` naming the field."""
+    institution = own_institution(actor)
+    row = (
+        Lane.objects.select_related("entrance__institution")
+        .filter(
+            entrance__institution=institution,
+            entrance__code=entrance,
+            entrance__active=True,
+            code=lane,
+            active=True,
+        )
+        .first()
+    )
     if row is None:
+        entrance_for(actor=actor, entrance=entrance)  # names the entrance when it is the one missing
         raise NotFound(f"lane: no lane {lane!r} at entrance {entrance!r}", field="lane")
-    return found, row
+    return row.entrance, row
 
 
 def entrance_for(*, actor: Actor, entrance: str) -> Entrance:
@@ -168,13 +182,31 @@ def ticket_info(ticket: Ticket | None) -> dict[str, Any] | None:
 # --- the decision ------------------------------------------------------------------------------
 
 
+_KEYS: dict[int, tuple[float, dict[str, Ed25519PublicKey]]] = {}
+KEYS_CACHE_SECONDS = 60.0
+
+
+def _keys(institution: Institution, *, fresh: bool = False) -> dict[str, Ed25519PublicKey]:
+    """The institution's tickets public keys, kept a minute in this process (a new key is
+    picked up at once: a code whose key tag is unknown reloads them)."""
+    cached = _KEYS.get(institution.pk)
+    if fresh or cached is None or time.monotonic() - cached[0] > KEYS_CACHE_SECONDS:
+        cached = (time.monotonic(), public_keys(institution=institution))
+        _KEYS[institution.pk] = cached
+    return cached[1]
+
+
 def verify(institution: Institution, code: str) -> CodePayload | None:
     """The payload of a genuine code of the institution, or None for anything else."""
     if not isinstance(code, str) or len(code) > CODE_MAX_CHARS:
         return None
     try:
-        return code_verify(code, public_keys(institution=institution))
-    except (ForgedCode, ValueError, OverflowError):
+        return code_verify(code, _keys(institution))
+    except ForgedCode:
+        pass
+    try:  # perhaps signed by a key made since the cache was filled
+        return code_verify(code, _keys(institution, fresh=True))
+    except ForgedCode:
         return None
 
 
@@ -183,16 +215,17 @@ def central_decide(*, entrance: Entrance, code: str, direction: str, now: dt.dat
     payload = verify(entrance.institution, code)
     if payload is None:
         return Decision(d.FORGED)
-    if Revocation.objects.filter(institution_id=entrance.institution_id, code_id=payload.code_id).exists():
-        return Decision(d.REVOKED, payload)
     ticket = (
         Ticket.objects.select_for_update(of=("self",))
         .select_related("order", "slot__product", "tariff")
         .filter(code_id=payload.code_id, order__institution_id=entrance.institution_id)
         .first()
     )
+    # a revoked ticket is no longer valid (both change in one transaction): the revocation list
+    # is read only for a code whose ticket is not here, as an agent would
     if ticket is None:
-        return Decision(d.UNKNOWN, payload)
+        revoked = Revocation.objects.filter(institution_id=entrance.institution_id, code_id=payload.code_id)
+        return Decision(d.REVOKED if revoked.exists() else d.UNKNOWN, payload)
     if ticket.state != Ticket.State.VALID:
         return Decision(d.REVOKED, payload, ticket)
     if ticket.order.state != Order.State.PAID:
