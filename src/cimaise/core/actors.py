@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 
 from cimaise.core.models import Institution, Person
-from cimaise.core.roles import Role
+from cimaise.core.roles import Role, granted
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,11 @@ class Actor:
         return any(str(role) in self.roles for role in roles)
 
     def can(self, permission: str) -> bool:
+        """Whether the actor holds ``permission``: through a role's grants (the groups match them,
+        see ``core.roles``; no query), else through Django's permissions (granted to the user
+        directly in the admin)."""
+        if any(permission in granted(role) for role in self.roles):
+            return True
         return bool(self.user.has_perm(permission))
 
 

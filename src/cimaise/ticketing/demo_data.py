@@ -193,6 +193,17 @@ def _catalogue(louvre: Institution, today: dt.date) -> tuple[Product, Product]:
                     "sort": index,
                 },
             )
+    Tariff.objects.get_or_create(  # one code for a guided group of ten (the desk sells it)
+        product=museum,
+        code="GROUP10",
+        defaults={
+            "names": {"en": "Group of 10", "fr": "Groupe de 10", "zh-hans": "10人团体"},
+            "price": Decimal("150.00"),
+            "channels": ["desk"],
+            "party_size": 10,
+            "sort": 9,
+        },
+    )
     return museum, leonardo
 
 
