@@ -6,4 +6,7 @@ class AccessConfig(AppConfig):
     verbose_name = "Access control"
 
     def ready(self) -> None:
-        from cimaise.access import facts, roles  # noqa: F401  (registries)
+        from cimaise.access import demo_data, facts, roles  # noqa: F401  (registries)
+        from cimaise.access.pages import nav
+
+        nav.register()

@@ -8,6 +8,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from cimaise.access.api import router as access_router
+from cimaise.access.api_reports import router as access_reports_router
 from cimaise.collection.api import router as collection_router
 from cimaise.core.api import router as core_router
 from cimaise.core.api_errors import error_response, field_name
@@ -112,3 +113,4 @@ api.add_router("/", ticketing_manage_router)
 api.add_router("/", tickets_router)
 api.add_router("/", waiting_router)
 api.add_router("/", access_router)
+api.add_router("/", access_reports_router)

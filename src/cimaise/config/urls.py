@@ -11,6 +11,7 @@ urlpatterns = [
     re_path(r"^api/", api_not_found),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("access/", include("cimaise.access.pages.urls")),
     path("custody/", include("cimaise.moves.urls")),
     path("payments/", include("cimaise.payments.urls")),
     path("shop/", include("cimaise.ticketing.shop.urls")),
