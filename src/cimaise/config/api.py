@@ -14,6 +14,7 @@ from cimaise.core.api import router as core_router
 from cimaise.core.api_errors import error_response, field_name
 from cimaise.core.auth import API_AUTH
 from cimaise.core.errors import DomainError
+from cimaise.missions.api import router as missions_router
 from cimaise.moves.api import router as moves_router
 from cimaise.moves.api_convoys import router as convoys_router
 from cimaise.moves.api_planning import router as planning_router
@@ -114,3 +115,4 @@ api.add_router("/", tickets_router)
 api.add_router("/", waiting_router)
 api.add_router("/", access_router)
 api.add_router("/", access_reports_router)
+api.add_router("/", missions_router)

@@ -1,0 +1,1 @@
+"""Staff pages of the missions app."""
