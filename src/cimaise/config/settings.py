@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "cimaise.access",
     "cimaise.payments",
     "cimaise.ticketing",
+    "cimaise.purchasing",
     "cimaise.missions",
     "django.contrib.admin",
     "django.contrib.auth",

@@ -13,6 +13,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("access/", include("cimaise.access.pages.urls")),
     path("custody/", include("cimaise.moves.urls")),
+    path("purchasing/", include("cimaise.purchasing.urls")),
     path("missions/", include("cimaise.missions.urls")),
     path("payments/", include("cimaise.payments.urls")),
     path("shop/", include("cimaise.ticketing.shop.urls")),
