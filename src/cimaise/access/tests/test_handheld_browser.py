@@ -114,16 +114,24 @@ def test_the_same_check_in_french(page: Page, live_server: Any, cast: Cast, live
     assert Entry.objects.filter(lane__code="L2").count() == 2
 
 
+COUNT_REQUESTS = """
+window.__answered = 0;
+document.addEventListener("htmx:afterRequest", () => { window.__answered += 1; });
+"""
+
+
 def test_two_codes_scanned_in_quick_succession_are_two_scans(
     page: Page, live_server: Any, cast: Cast, live_gate: Gate
 ) -> None:
     page.set_viewport_size({"width": 360, "height": 740})
+    page.add_init_script(COUNT_REQUESTS)
     sign_in(page, live_server.url, cast.gate_agent_a.username)
     choose_lane(page, live_server.url)
     first, second = live_gate.tickets
     wedge(page, first.code)
     wedge(page, second.code)  # the field was emptied as the first code left: no mixing
-    page.wait_for_load_state("networkidle")
+    # both answers back (wait_for_load_state does not wait for requests made after the load)
+    page.wait_for_function("window.__answered >= 2", timeout=30_000)
     expect_answer(page, "accepted", "ok")
     assert sorted(Entry.objects.values_list("code_id", "reason")) == sorted(
         [(first.code_id, "ok"), (second.code_id, "ok")]
