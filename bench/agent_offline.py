@@ -30,7 +30,9 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from pathlib import Path
+from typing import Any
 
 N = 20_000
 HTTP_N = 2_000
@@ -51,89 +53,69 @@ def main() -> int:
         return run(Path(var_dir))
 
 
-def run(var_dir: Path) -> int:
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+def sign_many(signer: Any, start: dt.datetime, n: int) -> list[str]:
+    from cimaise.ticketing.codes import CodePayload, new_code_id
 
+    payload = {"product_id": 1, "entrance_id": 1, "starts_at": start, "window_minutes": 30, "tariff_id": 1}
+    return [signer.sign(CodePayload(code_id=new_code_id(), **payload)).code for _ in range(n)]
+
+
+def make_agent(var_dir: Path, kid: str, raw_public: bytes, now: dt.datetime) -> Any:
+    """An agent store as a sync leaves it: one key, 2,000 revocations, a rule, N entries of others."""
     from cimaise.access.agent.central import Central
     from cimaise.access.agent.core import EntranceAgent
-    from cimaise.access.agent.server import AgentServer
     from cimaise.access.agent.store import Store, StoredEntry
-    from cimaise.ticketing.codes import CodePayload, Signer, b45decode, new_code_id
+    from cimaise.ticketing.codes import new_code_id
 
-    key = Ed25519PrivateKey.generate()
-    raw_public = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-    signer = Signer(kid="bench-tickets-1", key=key)
-    now = dt.datetime.now(dt.UTC)
-    start = now.replace(second=0, microsecond=0)
-
-    def sign_many(n: int) -> list[str]:
-        return [
-            signer.sign(
-                CodePayload(
-                    code_id=new_code_id(),
-                    product_id=1,
-                    entrance_id=1,
-                    starts_at=start,
-                    window_minutes=30,
-                    tariff_id=1,
-                )
-            ).code
-            for _ in range(n)
-        ]
-
-    codes = sign_many(N)
     store = Store(var_dir / "agent.sqlite3")
     with store.transaction() as db:
-        db.execute("INSERT INTO keys (kid, public_key) VALUES (?, ?)", (signer.kid, _b64url(raw_public)))
+        db.execute("INSERT INTO keys (kid, public_key) VALUES (?, ?)", (kid, _b64url(raw_public)))
         db.executemany(
             "INSERT INTO revocations (code_id) VALUES (?)", [(new_code_id(),) for _ in range(2000)]
         )
         for i in range(N):
-            entry = StoredEntry(
-                new_code_id(), new_code_id(), 1, "in", now - dt.timedelta(seconds=i), 1, "accepted", ""
-            )
+            at = now - dt.timedelta(seconds=i)
+            entry = StoredEntry(new_code_id(), new_code_id(), 1, "in", at, 1, "accepted", "")
             store.insert_entry(db, entry, mine=False, uploaded=True)
         rule = {"product": None, "tolerance_before_minutes": 15, "reentry_after_minutes": 60}
         Store.put(db, "rules", [rule])
         Store.put(db, "entrance_id", 1)
         Store.put(db, "lanes", {"T1": "in", "T2": "in"})
-    agent = EntranceAgent(store, Central("http://127.0.0.1:9", "unused"), "PYR", timeout=0.05)
-    agent._load_meta()  # noqa: SLF001  (what a sync does after merging the feed)
+    return EntranceAgent(store, Central("http://127.0.0.1:9", "unused"), "PYR", timeout=0.05)
 
-    public = key.public_key()
+
+def verify_rate(public: Any, codes: list[str]) -> float:
+    from cimaise.ticketing.codes import b45decode
+
     signed = [b45decode(code[4:]) for code in codes]
     began = time.perf_counter()
     for raw in signed:
         public.verify(raw[-64:], raw[:-64])
-    baseline = N / (time.perf_counter() - began)
+    return len(codes) / (time.perf_counter() - began)
 
+
+def decide_rate(agent: Any, codes: list[str], lane: str, prefix: str) -> tuple[float, Counter[str]]:
     scanned_at = dt.datetime.now(dt.UTC)
-    reasons: dict[str, int] = {}
+    reasons: Counter[str] = Counter()
     began = time.perf_counter()
     for i, code in enumerate(codes):
         answer = agent.decide_offline(
-            lane="T1", code=code, direction="in", nonce=f"b-{i}", scanned_at=scanned_at
+            lane=lane, code=code, direction="in", nonce=f"{prefix}-{i}", scanned_at=scanned_at
         )
-        reasons[answer.reason] = reasons.get(answer.reason, 0) + 1
-    decisions = N / (time.perf_counter() - began)
+        reasons[answer.reason] += 1
+    return len(codes) / (time.perf_counter() - began), reasons
 
-    began = time.perf_counter()
-    again: dict[str, int] = {}
-    for i, code in enumerate(codes):
-        answer = agent.decide_offline(
-            lane="T2", code=code, direction="in", nonce=f"a-{i}", scanned_at=scanned_at
-        )
-        again[answer.reason] = again.get(answer.reason, 0) + 1
-    refusals = N / (time.perf_counter() - began)
 
-    http_codes = sign_many(HTTP_N)
+def http_rate(agent: Any, codes: list[str]) -> tuple[float, list[float], Counter[str]]:
+    """Scans through the agent's loopback HTTP by HTTP_CLIENTS threads, the central unreachable."""
+    from cimaise.access.agent.server import AgentServer
+
     server = AgentServer(("127.0.0.1", 0), agent)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     port = server.server_address[1]
     latencies: list[float] = []
+    reasons: Counter[str] = Counter()
     lock = threading.Lock()
-    http_reasons: dict[str, int] = {}
 
     def client(chunk: list[str]) -> None:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
@@ -142,35 +124,51 @@ def run(var_dir: Path) -> int:
             t0 = time.perf_counter()
             conn.request("POST", "/scan", body=body, headers={"Content-Type": "application/json"})
             reply = json.loads(conn.getresponse().read())
-            spent = time.perf_counter() - t0
             with lock:
-                latencies.append(spent)
-                http_reasons[reply["reason"]] = http_reasons.get(reply["reason"], 0) + 1
+                latencies.append(time.perf_counter() - t0)
+                reasons[reply["reason"]] += 1
         conn.close()
 
-    chunks = [http_codes[i::HTTP_CLIENTS] for i in range(HTTP_CLIENTS)]
-    threads = [threading.Thread(target=client, args=(chunk,)) for chunk in chunks]
+    threads = [threading.Thread(target=client, args=(codes[i::HTTP_CLIENTS],)) for i in range(HTTP_CLIENTS)]
     began = time.perf_counter()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    http_rate = HTTP_N / (time.perf_counter() - began)
+    rate = len(codes) / (time.perf_counter() - began)
     server.shutdown()
-    store.close()
+    return rate, sorted(latencies), reasons
 
-    latencies.sort()
+
+def run(var_dir: Path) -> int:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    from cimaise.ticketing.codes import Signer
+
+    key = Ed25519PrivateKey.generate()
+    signer = Signer(kid="bench-tickets-1", key=key)
+    now = dt.datetime.now(dt.UTC)
+    start = now.replace(second=0, microsecond=0)
+    codes = sign_many(signer, start, N)
+    raw_public = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    agent = make_agent(var_dir, signer.kid, raw_public, now)
+    baseline = verify_rate(key.public_key(), codes)
+    decisions, reasons = decide_rate(agent, codes, "T1", "b")
+    refusals, again = decide_rate(agent, codes, "T2", "a")
+    rate, latencies, http_reasons = http_rate(agent, sign_many(signer, start, HTTP_N))
+    agent.store.close()
     p50 = statistics.median(latencies) * 1000
     p99 = latencies[int(len(latencies) * 0.99) - 1] * 1000
     out = [
         {"bench": "agent_offline.decisions", "metric": round(decisions, 1), "unit": "decisions/s",
          "baseline": round(baseline, 1), "baseline_unit": "Ed25519 verifications/s",
-         "ratio": round(decisions / baseline, 3), "n": N, "accepted": reasons.get("ok", 0)},
+         "ratio": round(decisions / baseline, 3), "n": N, "accepted": reasons["ok"]},
         {"bench": "agent_offline.refusals", "metric": round(refusals, 1), "unit": "decisions/s",
          "baseline": round(baseline, 1), "ratio": round(refusals / baseline, 3), "n": N,
-         "already_used": again.get("already_used", 0)},
-        {"bench": "agent_offline.http", "metric": round(http_rate, 1), "unit": "scans/s", "p50_ms": round(p50, 2),
-         "p99_ms": round(p99, 2), "baseline": round(baseline, 1), "ratio": round(http_rate / baseline, 3),
+         "already_used": again["already_used"]},
+        {"bench": "agent_offline.http", "metric": round(rate, 1), "unit": "scans/s", "p50_ms": round(p50, 2),
+         "p99_ms": round(p99, 2), "baseline": round(baseline, 1), "ratio": round(rate / baseline, 3),
          "n": HTTP_N, "clients": HTTP_CLIENTS, "mode": "offline"},
     ]  # fmt: skip
     for line in out:

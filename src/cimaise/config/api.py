@@ -20,8 +20,10 @@ from cimaise.moves.api_convoys import router as convoys_router
 from cimaise.moves.api_planning import router as planning_router
 from cimaise.moves.api_scanner import router as scanner_router
 from cimaise.moves.api_telemetry import router as telemetry_router
+from cimaise.passnet.api import router as passnet_router
 from cimaise.payments.api import router as payments_router
 from cimaise.purchasing.api import router as purchasing_router
+from cimaise.reporting.api import router as reporting_router
 from cimaise.ticketing.api import router as sales_router
 from cimaise.ticketing.api_manage import router as ticketing_manage_router
 from cimaise.ticketing.api_tickets import router as tickets_router
@@ -116,5 +118,7 @@ api.add_router("/", tickets_router)
 api.add_router("/", waiting_router)
 api.add_router("/", access_router)
 api.add_router("/", access_reports_router)
+api.add_router("/", passnet_router)
+api.add_router("/", reporting_router)
 api.add_router("/", missions_router)
 api.add_router("/", purchasing_router)

@@ -82,10 +82,20 @@ class EntranceAgent:
         timeout: float = 0.25,
         sync_seconds: float = 2.0,
         clock: Callable[[], float] = time.time,
+        pass_site: str = "",
+        passes_only: bool = False,
     ) -> None:
         self.store = store
         self.central = central
         self.entrance = entrance
+        self.passes_only = passes_only
+        self.passes: Any = None
+        if pass_site:  # museum passes checked here too (the passnet app), with their own state file
+            from cimaise.passnet.agent import PassAgent
+
+            self.passes = PassAgent(
+                central.call, pass_site, timeout=timeout, state_path=f"{store.path}.passes.json"
+            )
         self.timeout = timeout
         self.sync_seconds = sync_seconds
         self.clock = clock
@@ -124,6 +134,12 @@ class EntranceAgent:
         """Answer one scan (see the module docstring); a resent nonce gets its first answer."""
         nonce = nonce or secrets.token_hex(12)
         scanned_at = scanned_at or dt.datetime.fromtimestamp(self.clock(), dt.UTC)
+        if self.passes is not None and _is_pass(code):
+            return self._pass_scan(
+                lane=lane, code=code, direction=direction, nonce=nonce, scanned_at=scanned_at
+            )
+        if self.passes_only:
+            return Answer("rejected", d.UNKNOWN, 1, nonce, "offline")  # a site that takes passes only
         self._check(lane, direction, nonce, code)
         earlier = self.store.entry(nonce)
         if earlier is not None:
@@ -148,6 +164,17 @@ class EntranceAgent:
         return self.decide_offline(
             lane=lane, code=code, direction=direction, nonce=nonce, scanned_at=scanned_at
         )
+
+    def _pass_scan(
+        self, *, lane: str, code: str, direction: str, nonce: str, scanned_at: dt.datetime
+    ) -> Answer:
+        try:
+            answer = self.passes.scan(
+                lane=lane, code=code, direction=direction, nonce=nonce, scanned_at=scanned_at
+            )
+        except Refused as exc:
+            raise AgentError(exc.status, _detail(exc.body), _field(exc.body)) from exc
+        return Answer(answer.result, answer.reason, 1, answer.nonce, answer.mode, answer.replayed)
 
     def _check(self, lane: str, direction: str, nonce: str, code: str) -> None:
         if direction not in ("in", "out"):
@@ -295,8 +322,11 @@ class EntranceAgent:
         """Upload what waits, then pull the feed; True when the central service answered."""
         with self._sync_lock:
             try:
-                self._upload()
-                self._pull()
+                if not self.passes_only:
+                    self._upload()
+                    self._pull()
+                if self.passes is not None and not self.passes.sync():
+                    raise Unreachable("the pass network did not answer")
             except Unreachable as exc:
                 self._offline(str(exc))
                 return False
@@ -434,6 +464,12 @@ class EntranceAgent:
             "cursor": self.store.get("cursor", ""),
             "clock_offset": self.store.get("clock_offset", 0.0),
         }
+
+
+def _is_pass(code: str) -> bool:
+    from cimaise.passnet.agent import is_pass_code
+
+    return is_pass_code(code)
 
 
 def _offset(server_time: str, sent: float, received: float) -> float:

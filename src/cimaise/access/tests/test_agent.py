@@ -280,3 +280,46 @@ def test_offline_decisions_equal_the_central_ones_for_a_random_walk_of_scans(
         assert offline.reason == central_answer.reason, f"step {step}: {code[:12]} {direction}"
     seen = set(Entry.objects.values_list("reason", flat=True))
     assert {"ok", "forged", "wrong_entrance", "already_used", "exit", "too_early"} <= seen
+
+
+# --- museum passes at the same agent (the passnet app) -----------------------------------------
+
+
+def test_an_entrance_agent_also_checks_museum_passes_online_and_offline(
+    cast: Cast, live_gate: Gate, tmp_path: Path
+) -> None:
+    from cimaise.passnet.tests.conftest import make_network
+
+    network = make_network(cast)
+    first, second = network.issue(quantity=2)
+    central = InProcessCentral(cast.gate_agent_a)
+    agent = EntranceAgent(Store(tmp_path / "PYR.sqlite3"), central, "PYR", pass_site="LOUVRE-PYR")
+    assert agent.sync()
+    online = agent.scan(lane="L1", code=first.code)
+    assert (online.result, online.reason, online.mode) == ("accepted", "ok", "online")
+    central.down = True
+    assert agent.scan(lane="L1", code=first.code).reason == "already_used"
+    offline = agent.scan(lane="L2", code=second.code)
+    assert (offline.result, offline.mode) == ("accepted", "offline")
+    assert agent.scan(lane="L1", code=live_gate.ticket.code).reason == "ok"  # tickets as before
+    central.down = False
+    assert agent.sync()
+    from cimaise.passnet.models import PassEntry
+
+    assert PassEntry.objects.filter(result="accepted").count() == 2
+
+
+def test_a_partner_site_agent_checks_passes_only(cast: Cast, tmp_path: Path) -> None:
+    from cimaise.passnet.tests.conftest import make_network
+
+    network = make_network(cast)
+    (held,) = network.issue(quantity=1)
+    central = InProcessCentral(cast.partner_b)
+    central.client = network.key_client("ORSAY")
+    agent = EntranceAgent(
+        Store(tmp_path / "ORSAY.sqlite3"), central, "ORSAY", pass_site="ORSAY", passes_only=True
+    )
+    assert agent.sync()
+    assert agent.scan(lane="H1", code=held.code).reason == "ok"
+    ticket_like = agent.scan(lane="H1", code="CM1:ANYTHING")
+    assert (ticket_like.result, ticket_like.reason) == ("rejected", "unknown")

@@ -5,19 +5,28 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('ticketing', '0003_cart_idempotency_key'),
+        ("ticketing", "0003_cart_idempotency_key"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='tariff',
-            name='party_size',
-            field=models.PositiveSmallIntegerField(default=1, help_text='people one ticket of this tariff admits with one code (a group); each takes a place', validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(255)]),
+            model_name="tariff",
+            name="party_size",
+            field=models.PositiveSmallIntegerField(
+                default=1,
+                help_text="people one ticket of this tariff admits with one code (a group); one place each",
+                validators=[
+                    django.core.validators.MinValueValidator(1),
+                    django.core.validators.MaxValueValidator(255),
+                ],
+            ),
         ),
         migrations.AddConstraint(
-            model_name='tariff',
-            constraint=models.CheckConstraint(condition=models.Q(('party_size__gte', 1), ('party_size__lte', 255)), name='tariff_party_size_range'),
+            model_name="tariff",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("party_size__gte", 1), ("party_size__lte", 255)),
+                name="tariff_party_size_range",
+            ),
         ),
     ]

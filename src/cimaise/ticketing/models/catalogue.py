@@ -124,7 +124,7 @@ class Tariff(models.Model):
     party_size = models.PositiveSmallIntegerField(
         default=1,
         validators=[MinValueValidator(1), MaxValueValidator(255)],
-        help_text=_("people one ticket of this tariff admits with one code (a group); each takes a place"),
+        help_text=_("people one ticket of this tariff admits with one code (a group); one place each"),
     )
     sort = models.PositiveSmallIntegerField(default=0)
     active = models.BooleanField(default=True)

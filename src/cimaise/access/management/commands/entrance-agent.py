@@ -35,11 +35,23 @@ class Command(BaseCommand):
             "--timeout-ms", type=int, default=250, help="how long a scan waits on the central"
         )
         parser.add_argument("--sync-seconds", type=float, default=2.0, help="seconds between syncs")
+        parser.add_argument(
+            "--pass-site",
+            default="",
+            help="also check museum passes, as this pass-network site (docs/passnet.md)",
+        )
+        parser.add_argument(
+            "--passes-only",
+            action="store_true",
+            help="a partner site: check passes only (--entrance names the site; needs --pass-site)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         host, port = address(options["listen"])
         if options["timeout_ms"] <= 0 or options["sync_seconds"] <= 0:
             raise CommandError("--timeout-ms and --sync-seconds: positive")
+        if options["passes_only"] and not options["pass_site"]:
+            raise CommandError("--passes-only: needs --pass-site")
         try:
             central = Central(options["central"], options["token"])
         except ValueError as exc:
@@ -51,6 +63,8 @@ class Command(BaseCommand):
             options["entrance"],
             timeout=options["timeout_ms"] / 1000,
             sync_seconds=options["sync_seconds"],
+            pass_site=options["pass_site"],
+            passes_only=options["passes_only"],
         )
         synced = agent.sync()
         self.stdout.write(

@@ -1,0 +1,5 @@
+"""API routes of the reporting app (DESIGN §5)."""
+
+from ninja import Router
+
+router = Router(tags=["reporting"])
