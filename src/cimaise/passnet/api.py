@@ -5,10 +5,11 @@ A refused pass is an answer (HTTP 200, ``result: rejected``), not an error."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
+from pydantic import AfterValidator
 
 from cimaise.core.auth import API_AUTH, request_actor
 from cimaise.passnet.issuance import Issue, batch_withdraw, pass_revoke, passes_issue
@@ -21,13 +22,23 @@ router = Router(tags=["passnet"])
 SITE_AUTH = [PartnerKeyAuth(), *API_AUTH]
 
 
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("a NUL character is not allowed")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_no_nul)]
+"""A string the database can store (PostgreSQL refuses NUL characters): a 422 naming the field."""
+
+
 class PassesIn(Schema):
-    product: str = Field(min_length=1, max_length=32, description="the pass product's code")
+    product: Text = Field(min_length=1, max_length=32, description="the pass product's code")
     quantity: int = Field(default=1, description="1 to 5000")
-    channel: str = Field(description="web, desk, partner or reseller")
-    holder_name: str = Field(default="", max_length=200)
-    batch: str = Field(default="", max_length=32, description="the reseller batch (reseller channel)")
-    reseller: str = Field(default="", max_length=200, description="the reseller's name, for a new batch")
+    channel: Text = Field(description="web, desk, partner or reseller")
+    holder_name: Text = Field(default="", max_length=200)
+    batch: Text = Field(default="", max_length=32, description="the reseller batch (reseller channel)")
+    reseller: Text = Field(default="", max_length=200, description="the reseller's name, for a new batch")
 
 
 class PassOut(Schema):
@@ -66,14 +77,16 @@ def passes(request: HttpRequest, payload: PassesIn) -> Status[dict[str, Any]]:
 
 class ScanIn(Schema):
     code: str = Field(description="the scanned text, as read; anything unreadable is refused as forged")
-    entrance: str = Field(min_length=1, max_length=32, description="the partner site's code")
-    lane: str = Field(min_length=1, max_length=32, description="the lane or device at that site")
+    entrance: Text = Field(min_length=1, max_length=32, description="the partner site's code")
+    lane: Text = Field(min_length=1, max_length=32, description="the lane or device at that site")
     direction: Literal["in", "out"] = "in"
-    nonce: str = Field(
+    nonce: Text = Field(
         min_length=1, max_length=64, description="made by the device; a resend gets the first answer"
     )
     scanned_at: dt.datetime = Field(description="the device's clock, with its offset")
-    area: str = Field(default="", max_length=32, description="the area entered (e.g. a temporary exhibition)")
+    area: Text = Field(
+        default="", max_length=32, description="the area entered (e.g. a temporary exhibition)"
+    )
 
 
 class PassInfoOut(Schema):
@@ -141,14 +154,14 @@ def feed(request: HttpRequest, code: str, since: str = "") -> dict[str, Any]:
 
 
 class OfflineEntryIn(Schema):
-    nonce: str = Field(min_length=1, max_length=64)
+    nonce: Text = Field(min_length=1, max_length=64)
     code: str
-    lane: str = Field(min_length=1, max_length=32)
+    lane: Text = Field(min_length=1, max_length=32)
     direction: Literal["in", "out"]
     scanned_at: dt.datetime
     decided_at: dt.datetime = Field(description="the agent's clock when it decided")
-    reason: str = Field(description="what the agent decided")
-    area: str = Field(default="", max_length=32)
+    reason: Text = Field(description="what the agent decided")
+    area: Text = Field(default="", max_length=32)
 
 
 class UploadIn(Schema):
@@ -271,7 +284,7 @@ def revoke(request: HttpRequest, code_id: str, payload: RevokeIn) -> dict[str, A
 
 
 class WithdrawIn(Schema):
-    reason: str = Field(min_length=1, max_length=300)
+    reason: Text = Field(min_length=1, max_length=300)
 
 
 @router.post("/passnet/batches/{code}/withdraw", summary="Withdraw a reseller batch (revokes its passes)")
@@ -281,7 +294,7 @@ def withdraw(request: HttpRequest, code: str, payload: WithdrawIn) -> dict[str, 
 
 
 class KeyIn(Schema):
-    label: str = Field(default="", max_length=200)
+    label: Text = Field(default="", max_length=200)
 
 
 class KeyOut(Schema):

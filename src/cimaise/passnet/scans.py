@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +27,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from cimaise.access.texts import reason_text
-from cimaise.core.errors import InvalidInput
+from cimaise.core.errors import Conflict, InvalidInput
 from cimaise.core.models import Institution
 from cimaise.ledger.services import facts_append, ledger_lock
 from cimaise.passnet import decide as d
@@ -38,6 +39,7 @@ from cimaise.passnet.network import site_rule
 CODE_MAX_CHARS = 512
 NONCE_MAX_CHARS = 64
 FUTURE_SKEW = dt.timedelta(minutes=5)
+MAX_AGE = dt.timedelta(days=366)  # a device's clock (or an offline decision) older than this: refused
 
 
 @dataclass(frozen=True)
@@ -233,10 +235,22 @@ def check_scan(scan: Scan, now: dt.datetime) -> None:
         raise InvalidInput("lane: 1 to 32 characters", field="lane")
     if len(scan.area) > 32:
         raise InvalidInput("area: 32 characters at most", field="area")
-    if timezone.is_naive(scan.scanned_at):
-        raise InvalidInput("scanned_at: a time with its offset", field="scanned_at")
-    if scan.scanned_at > now + FUTURE_SKEW:
-        raise InvalidInput("scanned_at: in the future (check the device's clock)", field="scanned_at")
+    check_time(scan.scanned_at, now, "scanned_at")
+
+
+def check_time(value: dt.datetime, now: dt.datetime, name: str) -> None:
+    """An aware time of a device's clock, neither ahead of ours by more than ``FUTURE_SKEW`` nor
+    older than ``MAX_AGE``; else ``InvalidInput`` naming it."""
+    if timezone.is_naive(value):
+        raise InvalidInput(f"{name}: a time with its offset", field=name)
+    try:
+        value = value.astimezone(dt.UTC)
+    except OverflowError as exc:  # e.g. 0001-01-01T00:00+14:00
+        raise InvalidInput(f"{name}: out of range", field=name) from exc
+    if value > now + FUTURE_SKEW:
+        raise InvalidInput(f"{name}: in the future (check the device's clock)", field=name)
+    if value < now - MAX_AGE:
+        raise InvalidInput(f"{name}: too far in the past (check the device's clock)", field=name)
 
 
 def _replay(entry: PassEntry) -> ScanResult:
@@ -248,26 +262,38 @@ def _replay(entry: PassEntry) -> ScanResult:
     return ScanResult(entry.result, entry.reason, entry.pk, replayed=True, pass_info=pass_info(found))
 
 
-def once(operator_id: int, nonce: str, record: Any) -> ScanResult:
+def _same_site(existing: PassEntry, site: PartnerSite) -> PassEntry:
+    """A nonce answers again at the site that sent it only: another site's entry is not its to read."""
+    if existing.site_id != site.pk:
+        raise Conflict("nonce: already used at another site", code="nonce_taken", field="nonce")
+    return existing
+
+
+def earlier(site: PartnerSite, nonce: str) -> PassEntry | None:
+    """The entry a nonce was first answered with at ``site`` (``Conflict`` if at another)."""
+    existing = PassEntry.objects.filter(operator_id=site.operator_id, nonce=nonce).first()
+    return _same_site(existing, site) if existing is not None else None
+
+
+def once[R](site: PartnerSite, nonce: str, record: Callable[[], R], replay: Callable[[PassEntry], R]) -> R:
     """Run ``record()`` unless the nonce was answered before; a resend gets the first answer."""
-    existing = PassEntry.objects.filter(operator_id=operator_id, nonce=nonce).first()
+    existing = earlier(site, nonce)
     if existing is not None:
-        return _replay(existing)
+        return replay(existing)
     try:
-        result: ScanResult = record()
+        return record()
     except IntegrityError:
-        existing = PassEntry.objects.filter(operator_id=operator_id, nonce=nonce).first()
+        existing = earlier(site, nonce)
         if existing is None:
             raise
-        return _replay(existing)
-    return result
+        return replay(existing)
 
 
 def pass_scan(*, site: PartnerSite, scan: Scan, who: str, now: dt.datetime | None = None) -> ScanResult:
     """Decide a pass scan at ``site`` (already authorized) and record it; a resent ``nonce``
     gets the first answer and writes nothing. ``InvalidInput`` names a bad field."""
     check_scan(scan, now or timezone.now())
-    return once(site.operator_id, scan.nonce, lambda: _validate(site, scan, who, now))
+    return once(site, scan.nonce, lambda: _validate(site, scan, who, now), _replay)
 
 
 @transaction.atomic(durable=True)

@@ -74,9 +74,9 @@ def shares_split[K: Hashable](
 
 
 def month_parse(text: str) -> dt.date:
-    match = re.fullmatch(r"(\d{4})-(\d{2})", text)
-    if match is None or not 1 <= int(match[2]) <= 12:
-        raise InvalidInput("month: YYYY-MM", field="month")
+    match = re.fullmatch(r"([0-9]{4})-([0-9]{2})", text)
+    if match is None or not 1 <= int(match[2]) <= 12 or not 1970 <= int(match[1]) <= 9998:
+        raise InvalidInput("month: YYYY-MM (1970 to 9998)", field="month")
     return dt.date(int(match[1]), int(match[2]), 1)
 
 
@@ -260,6 +260,10 @@ def _issue(operator: Institution, month: dt.date, who: str, now: dt.datetime) ->
     ledger_lock()  # no entry is being inserted: every id up to the last is committed
     if Settlement.objects.filter(operator=operator, month=month).exists():
         raise Conflict("month: already issued", code="already_issued", field="month")
+    # the corrections follow entry ids from the latest statement on: an earlier month issued
+    # after a later one would leave the later month's late entries uncounted for ever
+    if Settlement.objects.filter(operator=operator, month__gt=month).exists():
+        raise Conflict("month: a later month is issued already", code="later_issued", field="month")
     upto = PassEntry.objects.aggregate(last=Max("id"))["last"] or 0
     statement = statement_compute(operator, month, upto=upto)
     statement.last_entry = upto

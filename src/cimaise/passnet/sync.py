@@ -29,7 +29,16 @@ from cimaise.passnet import decide as d
 from cimaise.passnet.codes import KEY_PURPOSE
 from cimaise.passnet.models import PartnerSite, Pass, PassEntry, PassRevocation
 from cimaise.passnet.network import site_rule
-from cimaise.passnet.scans import Decision, Record, Scan, central_decide, check_scan, entry_record
+from cimaise.passnet.scans import (
+    Decision,
+    Record,
+    Scan,
+    central_decide,
+    check_scan,
+    check_time,
+    entry_record,
+    once,
+)
 
 PAGE = 2000
 MAX_UPLOAD = 500
@@ -39,8 +48,10 @@ def _cursor(since: str) -> tuple[int, int]:
     if not since:
         return 0, 0
     try:
-        entries, revocations = since.split(".")
-        return int(entries), int(revocations)
+        entries, revocations = (int(part) for part in since.split("."))
+        if not (0 <= entries < 2**63 and 0 <= revocations < 2**63):
+            raise ValueError(since)
+        return entries, revocations
     except ValueError as exc:
         raise InvalidInput("since: a cursor this feed gave", field="since") from exc
 
@@ -133,23 +144,29 @@ def entries_upload(
         if item.reason not in d.REASONS_ALL:
             raise InvalidInput(f"reason: not a reason ({item.reason!r})", field="reason")
         check_scan(Scan(item.code, item.lane, item.direction, item.nonce, item.scanned_at, item.area), now)
-        if item.decided_at > now + dt.timedelta(minutes=5):
-            raise InvalidInput("decided_at: in the future", field="decided_at")
+        check_time(item.decided_at, now, "decided_at")
     return [_upload_one(site, item, who) for item in entries]
 
 
 def _upload_one(site: PartnerSite, item: OfflineEntry, who: str) -> Uploaded:
-    existing = PassEntry.objects.filter(operator_id=site.operator_id, nonce=item.nonce).first()
-    if existing is not None:
+    def replay(existing: PassEntry) -> Uploaded:
         return Uploaded(item.nonce, existing.pk, True, existing.reason, existing.central_reason, False)
-    with transaction.atomic(durable=True):
-        scan = Scan(item.code, item.lane, item.direction, item.nonce, item.scanned_at, item.area)
-        central = central_decide(site=site, scan=scan, now=item.decided_at)
-        decision = Decision(item.reason, central.payload, central.pass_)
-        if decision.result == PassEntry.Result.ACCEPTED and central.pass_ is not None:
-            _move_activation_back(central.pass_, item.decided_at)
-        record = Record(site, scan, decision, who, item.decided_at, PassEntry.Source.OFFLINE, central.reason)
-        entry = entry_record(record)
+
+    return once(site, item.nonce, lambda: _record(site, item, who), replay)
+
+
+@transaction.atomic(durable=True)
+def _record(site: PartnerSite, item: OfflineEntry, who: str) -> Uploaded:
+    scan = Scan(item.code, item.lane, item.direction, item.nonce, item.scanned_at, item.area)
+    central = central_decide(site=site, scan=scan, now=item.decided_at)
+    # a code that is not a genuine pass of the network is no visit, whatever the agent said
+    reason = central.reason if central.pass_ is None else item.reason
+    decision = Decision(reason, central.payload, central.pass_)
+    admitted = decision.result == PassEntry.Result.ACCEPTED and scan.direction == "in"
+    if admitted and central.pass_ is not None:
+        _move_activation_back(central.pass_, item.decided_at)
+    record = Record(site, scan, decision, who, item.decided_at, PassEntry.Source.OFFLINE, central.reason)
+    entry = entry_record(record)
     conflict = central.reason != item.reason
     return Uploaded(item.nonce, entry.pk, False, entry.reason, central.reason, conflict)
 

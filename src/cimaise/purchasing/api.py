@@ -8,11 +8,13 @@ from decimal import Decimal
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
+from django.http.request import RawPostDataException
 from ninja import Field, Query, Router, Schema, Status
 
 from cimaise.core.access import own_institution, require_permission
 from cimaise.core.auth import request_actor
-from cimaise.core.errors import NotFound
+from cimaise.core.errors import InvalidInput, NotFound
 from cimaise.core.models import Institution
 from cimaise.purchasing import csv_io, selectors, services
 from cimaise.purchasing.models import Contract, Need, Vehicle
@@ -196,6 +198,20 @@ class ImportOut(Schema):
     unchanged: list[str]
 
 
+def _csv_body(request: HttpRequest) -> tuple[bytes, str]:
+    """The CSV sent: a multipart form's ``file``, or the body itself; a form that cannot be read
+    (no boundary, or no file in it) is the caller's error, naming ``file``."""
+    try:
+        upload = request.FILES.get("file")
+        if upload is not None:
+            return upload.read(), upload.name or ""
+        return request.body, "request body"
+    except (MultiPartParserError, RawPostDataException) as exc:
+        raise InvalidInput(
+            "file: send the CSV as text/csv, or as the file of a multipart form", field="file"
+        ) from exc
+
+
 @router.post(
     "/purchasing/import/contracts",
     response=ImportOut,
@@ -205,10 +221,9 @@ class ImportOut(Schema):
 def contracts_import(request: HttpRequest) -> dict[str, Any]:
     """The body is the CSV file (``Content-Type: text/csv``), or a multipart form with ``file``.
     A bad row gives 422 ``invalid_rows`` with every problem in ``details.errors``."""
-    upload = request.FILES.get("file")
-    data = upload.read() if upload is not None else request.body
-    name = upload.name or "" if upload is not None else "request body"
-    result = csv_io.contracts_import(actor=request_actor(request), data=data, filename=name)
+    actor = request_actor(request)
+    data, name = _csv_body(request)
+    result = csv_io.contracts_import(actor=actor, data=data, filename=name)
     return result.__dict__
 
 

@@ -22,6 +22,7 @@ import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.compute as pc  # type: ignore[import-untyped]
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
 from django.db import connection
+from django.db.models import Max
 from django.utils import timezone
 
 from cimaise.core.errors import Conflict
@@ -102,7 +103,15 @@ def _remove_stale(source: Source, watermark: int) -> None:
 
 
 def _append(source: Source, state: dict[str, Any], progress: Progress, result: BuildResult) -> None:
+    """Read the rows above the watermark. The id order is the commit order: every append
+    source's writer takes the ledger lock before its insert (``access.services``,
+    ``moves.services``, ``passnet.scans``), so no row can commit later with a lower id."""
     watermark = int(state.get("watermark", 0))
+    top = source.queryset().aggregate(top=Max("id"))["top"] or 0
+    if top < watermark:  # the table was emptied or the database recreated: start again
+        watermark = 0
+        for path in store.source_dir(source.name).glob("month=*/part-*.parquet"):
+            path.unlink()
     _remove_stale(source, watermark)
     while True:
         batch = source.queryset().filter(id__gt=watermark).values_list(*source.fields)[:BATCH]

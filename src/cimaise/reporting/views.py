@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from cimaise.core.access import own_institution
 from cimaise.core.auth import page_actor
-from cimaise.core.errors import PermissionDenied
+from cimaise.core.errors import Conflict, PermissionDenied
 from cimaise.core.roles import Role
 from cimaise.reporting import build, exports, queries
 from cimaise.reporting.dashboards import DASHBOARDS, Dashboard, dashboard_run, table_run
@@ -67,7 +67,11 @@ def index(request: HttpRequest) -> HttpResponse:
 def build_now(request: HttpRequest) -> HttpResponse:
     """Enqueue a build (the task worker runs it; in tests it runs at once)."""
     reader_institution(request)
-    facts_build_task.enqueue()
+    try:
+        facts_build_task.enqueue()
+    except Conflict:  # a build runs already (an immediate task backend runs it here)
+        messages.info(request, _("A build is already under way; the figures update when it ends."))
+        return redirect("reporting:index")
     messages.success(request, _("The build is under way; the figures update when it ends."))
     return redirect("reporting:index")
 

@@ -180,3 +180,15 @@ def test_the_routes_are_documented_in_the_openapi_schema(anon_client: Client) ->
     ]  # fmt: skip
     body = paths["/api/v1/purchasing/import/contracts"]["post"]["requestBody"]["content"]
     assert "text/csv" in body
+
+
+def test_an_unreadable_multipart_import_names_the_file(cast: Any) -> None:
+    from cimaise.core.roles import Role
+    from cimaise.core.tests.personas import make_persona
+
+    officer = make_persona("buyer-x", cast.institution_a, [Role.PURCHASING], cast.site_a)
+    response = officer.client().post(
+        "/api/v1/purchasing/import/contracts", b"", content_type="multipart/form-data"
+    )
+    assert response.status_code == 422, response.content
+    assert response.json()["error"]["details"]["field"] == "file"

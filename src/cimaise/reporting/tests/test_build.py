@@ -85,3 +85,14 @@ def test_the_state_lives_beside_the_facts(world: World, reporting_dir: Path) -> 
     facts_build()
     assert (reporting_dir / "state.json").exists()
     assert store.state_read()["built_at"]
+
+
+def test_a_database_recreated_below_the_watermark_is_read_again(world: World) -> None:
+    facts_build()
+    state = store.state_read()
+    state["sources"]["entries"]["watermark"] = 10**9  # the ids restarted below it
+    store.state_write(state)
+    entry(world.gate, world.gate.lane_1, T0 + dt.timedelta(days=3))
+    facts_build()
+    assert _rows("entries") == Entry.objects.count()
+    assert store.state_read()["sources"]["entries"]["watermark"] == Entry.objects.latest("id").id
