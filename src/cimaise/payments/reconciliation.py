@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from cimaise.core.access import own_institution, require_permission
 from cimaise.core.actors import Actor
+from cimaise.core.csvcells import spreadsheet_safe
 from cimaise.core.errors import InvalidInput, NotFound
 from cimaise.core.models import Institution
 from cimaise.ledger.services import FactDraft, facts_append
@@ -239,14 +240,4 @@ def _csv_cell(value: object) -> str:
         return ""
     if isinstance(value, dt.datetime):
         return timezone.localtime(value).isoformat()
-    text = str(value)
-    # A cell a spreadsheet would run as a formula (=, +, -, @) is quoted with an apostrophe.
-    return f"'{text}" if text[:1] in ("=", "+", "@") or (text[:1] == "-" and not _number(text)) else text
-
-
-def _number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
+    return spreadsheet_safe(value)  # a cell a spreadsheet would run as a formula gets an apostrophe

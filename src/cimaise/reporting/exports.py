@@ -12,6 +12,7 @@ from openpyxl import Workbook  # type: ignore[import-untyped]
 from openpyxl.cell import WriteOnlyCell  # type: ignore[import-untyped]
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE  # type: ignore[import-untyped]
 
+from cimaise.core.csvcells import spreadsheet_safe
 from cimaise.reporting.dashboards import Table
 
 
@@ -25,7 +26,7 @@ def table_csv(table: Table) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow([c.key for c in table.spec.columns])
-    writer.writerows([[_plain(v) for v in row] for row in table.rows])
+    writer.writerows([[spreadsheet_safe(_plain(v)) for v in row] for row in table.rows])
     return out.getvalue()
 
 

@@ -23,6 +23,7 @@ from cimaise.access.roles import VIEW
 from cimaise.core.access import own_institution, require_permission
 from cimaise.core.auth import page_actor
 from cimaise.core.conf import setting
+from cimaise.core.csvcells import spreadsheet_safe
 from cimaise.core.models import Institution
 
 KIND_TITLES = {
@@ -134,8 +135,7 @@ def fraud_page(request: HttpRequest) -> HttpResponse:
 
 def _cell(value: object) -> str:
     """A CSV cell a spreadsheet will not run as a formula."""
-    text = str(value)
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return spreadsheet_safe(value)
 
 
 def _csv_row(signal: fraud.Signal) -> list[str]:
