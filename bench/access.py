@@ -23,21 +23,27 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import http.client
 import json
 import multiprocessing
 import os
-import socket
-import subprocess
 import sys
 import threading
 import time
 from typing import Any
 
 from _harness import scratch_django
+from _http import (
+    THREADS,
+    Client,
+    baseline_worker,
+    free_port,
+    fresh_database,
+    percentile,
+    serve,
+    wait_until_up,
+)
 
 CLIENTS_PROCESSES = 4
-THREADS = 8
 CLIENTS = CLIENTS_PROCESSES * THREADS
 BASELINE_REQUESTS = 16_000
 TICKETS = 20_000
@@ -46,21 +52,6 @@ LANES = 8
 RESCANS = 200
 DEADLINE_SECONDS = 120
 URL = "/api/v1/access/scans"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def fresh_database(server: str, name: str) -> str:
-    import psycopg
-
-    with psycopg.connect(f"postgres://{server}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return f"postgres://{server}/{name}"
 
 
 def set_up_gate(tickets: int) -> tuple[list[str], str]:
@@ -102,68 +93,6 @@ def set_up_gate(tickets: int) -> tuple[list[str], str]:
     token = services.token_create(user=agent.user, label="bench gate", actor="system:bench")
     codes = list(Ticket.objects.order_by("id").values_list("code", flat=True))
     return codes, token.raw
-
-
-def serve(addr: str, workers: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    command = [
-        sys.executable,
-        "-m",
-        "cimaise.config.cli",
-        "serve",
-        "--addr",
-        addr,
-        "--workers",
-        str(workers),
-        "--no-task-worker",
-    ]
-    log = open(os.environ.get("BENCH_SERVER_LOG", os.devnull), "wb")  # noqa: SIM115  (the server's lifetime)
-    return subprocess.Popen(command, env=env, stdout=log, stderr=log)  # noqa: S603
-
-
-def wait_until_up(port: int, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/api/v1/health")
-            if conn.getresponse().status == 200:
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit("the server did not start")
-
-
-class Client:
-    def __init__(self, port: int, token: str = "") -> None:
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        self.headers = {"Content-Type": "application/json"}
-        if token:
-            self.headers["Authorization"] = f"Bearer {token}"
-
-    def call(self, method: str, path: str, body: bytes | None = None) -> tuple[int, Any]:
-        self.conn.request(method, path, body=body, headers=self.headers)
-        response = self.conn.getresponse()
-        data = response.read()
-        return response.status, (json.loads(data) if data else None)
-
-
-def baseline_worker(args: tuple[int, int]) -> int:
-    port, count = args
-    errors = 0
-
-    def run(n: int) -> None:
-        nonlocal errors
-        client = Client(port)
-        for _ in range(n):
-            if client.call("GET", "/api/v1/health")[0] != 200:
-                errors += 1
-
-    threads = [threading.Thread(target=run, args=(count // THREADS,)) for _ in range(THREADS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return errors
 
 
 def scan_body(code: str, lane: int, nonce: str) -> bytes:
@@ -240,12 +169,6 @@ def rescan(port: int, token: str, codes: list[str]) -> dict[str, int]:
         reason, _ = scan(client, code, i + 1, f"again-{i}", counts)
         reasons[reason] = reasons.get(reason, 0) + 1
     return {**reasons, **{f"rescan_{k}": v for k, v in counts.items()}}
-
-
-def percentile(sorted_values: list[float], fraction: float) -> float:
-    if not sorted_values:
-        return 0.0
-    return sorted_values[min(len(sorted_values) - 1, int(fraction * len(sorted_values)))]
 
 
 def run_clients(port: int, token: str, codes: list[str]) -> dict[str, Any]:

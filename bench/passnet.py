@@ -34,12 +34,20 @@ from decimal import Decimal
 from typing import Any
 
 from _harness import scratch_django
-from access import Client, free_port, fresh_database, percentile, serve, wait_until_up
+from _http import (
+    THREADS,
+    Client,
+    baseline_worker,
+    free_port,
+    fresh_database,
+    percentile,
+    serve,
+    wait_until_up,
+)
 
 SERVER_START_SECONDS = 180  # a loaded machine imports every app slowly
 
 CLIENTS_PROCESSES = 4
-THREADS = 8
 CLIENTS = CLIENTS_PROCESSES * THREADS
 BASELINE_REQUESTS = 16_000
 PASSES = 16_000
@@ -108,25 +116,6 @@ def scan_body(code: str, site: str, nonce: str) -> bytes:
         "scanned_at": dt.datetime.now(dt.UTC).isoformat(),
     }
     return json.dumps(body).encode()
-
-
-def baseline_worker(args: tuple[int, int]) -> int:
-    port, count = args
-    errors = 0
-
-    def run(n: int) -> None:
-        nonlocal errors
-        client = Client(port)
-        for _ in range(n):
-            if client.call("GET", "/api/v1/health")[0] != 200:
-                errors += 1
-
-    threads = [threading.Thread(target=run, args=(count // THREADS,)) for _ in range(THREADS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return errors
 
 
 def scan_one(client: Client, body: bytes, counts: dict[str, int]) -> tuple[str, float]:

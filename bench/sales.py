@@ -22,39 +22,21 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import http.client
 import json
 import multiprocessing
 import os
 import secrets
-import socket
-import subprocess
 import sys
 import threading
 import time
 from typing import Any
 
 from _harness import scratch_django
+from _http import THREADS, Client, baseline_worker, free_port, fresh_database, serve, wait_until_up
 
 CLIENTS_PROCESSES = 4
-THREADS = 8
 PLACES = 1000
 BASELINE_REQUESTS = 16_000
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def fresh_database(server: str, name: str) -> str:
-    import psycopg
-
-    with psycopg.connect(f"postgres://{server}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return f"postgres://{server}/{name}"
 
 
 def set_up_shop() -> tuple[int, dict[str, Any]]:
@@ -75,69 +57,6 @@ def set_up_shop() -> tuple[int, dict[str, Any]]:
         "header": sandbox.SIGNATURE_HEADER,
     }
     return shop.slot(shop.museum, 9).pk, gateway
-
-
-def serve(addr: str, workers: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    command = [
-        sys.executable,
-        "-m",
-        "cimaise.config.cli",
-        "serve",
-        "--addr",
-        addr,
-        "--workers",
-        str(workers),
-        "--no-task-worker",
-    ]
-    log = open(os.environ.get("BENCH_SERVER_LOG", os.devnull), "wb")  # noqa: SIM115  (the server's lifetime)
-    return subprocess.Popen(command, env=env, stdout=log, stderr=log)  # noqa: S603
-
-
-def wait_until_up(port: int, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/api/v1/health")
-            if conn.getresponse().status == 200:
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit("the server did not start")
-
-
-class Client:
-    def __init__(self, port: int) -> None:
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-
-    def call(
-        self, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None
-    ) -> tuple[int, Any]:
-        self.conn.request(
-            method, path, body=body, headers={"Content-Type": "application/json", **(headers or {})}
-        )
-        response = self.conn.getresponse()
-        data = response.read()
-        return response.status, (json.loads(data) if data else None)
-
-
-def baseline_worker(args: tuple[int, int]) -> int:
-    port, count = args
-    errors = 0
-
-    def run(n: int) -> None:
-        nonlocal errors
-        client = Client(port)
-        for _ in range(n):
-            if client.call("GET", "/api/v1/health")[0] != 200:
-                errors += 1
-
-    threads = [threading.Thread(target=run, args=(count // THREADS,)) for _ in range(THREADS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return errors
 
 
 def sign(gateway: dict[str, Any], payment: str, amount: str) -> tuple[bytes, dict[str, str]]:
