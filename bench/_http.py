@@ -12,6 +12,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 THREADS = 8  # client threads per client process
@@ -94,3 +96,60 @@ def percentile(sorted_values: list[float], fraction: float) -> float:
     if not sorted_values:
         return 0.0
     return sorted_values[min(len(sorted_values) - 1, int(fraction * len(sorted_values)))]
+
+
+def post_scan(client: Client, url: str, body: bytes, counts: dict[str, int]) -> tuple[str, float]:
+    """One scan, sent again while the server answers busy (429); its reason (or ``http_<status>``)
+    and the latency of the answer. ``counts`` gains ``busy`` and ``server_errors``."""
+    while True:
+        started = time.perf_counter()
+        status, data = client.call("POST", url, body)
+        latency = time.perf_counter() - started
+        if status != 429:
+            break
+        counts["busy"] += 1
+    if status == 200:
+        return str(data["reason"]), latency
+    if status >= 500:
+        counts["server_errors"] += 1
+    print("scan refused:", status, data, file=sys.stderr)  # noqa: T201  (a benchmark's diagnostics)
+    return f"http_{status}", latency
+
+
+def scan_in_threads(
+    url: str,
+    codes: list[str],
+    deadline: float,
+    client_for: Callable[[int], Client],
+    body_for: Callable[[int, int, str], bytes],
+) -> dict[str, Any]:
+    """``THREADS`` threads scan their share of ``codes`` once each (thread ``t`` through
+    ``client_for(t)``, the body ``body_for(t, i, code)``), until ``deadline`` (a ``time.time()``):
+    the reasons, every latency, and the busy and server-error counts."""
+    lock = threading.Lock()
+    reasons: Counter[str] = Counter()
+    latencies: list[float] = []
+    counts: Counter[str] = Counter(busy=0, server_errors=0)
+
+    def run(thread: int) -> None:
+        client = client_for(thread)
+        mine: list[float] = []
+        seen: Counter[str] = Counter()
+        local = {"busy": 0, "server_errors": 0}
+        for i, code in enumerate(codes[thread::THREADS]):
+            if time.time() > deadline:
+                break
+            reason, latency = post_scan(client, url, body_for(thread, i, code), local)
+            seen[reason] += 1
+            mine.append(latency)
+        with lock:
+            latencies.extend(mine)
+            reasons.update(seen)
+            counts.update(local)
+
+    threads = [threading.Thread(target=run, args=(t,)) for t in range(THREADS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return {"reasons": dict(reasons), "latencies": latencies, **counts}

@@ -27,7 +27,6 @@ import json
 import multiprocessing
 import os
 import sys
-import threading
 import time
 from typing import Any
 
@@ -39,6 +38,8 @@ from _http import (
     free_port,
     fresh_database,
     percentile,
+    post_scan,
+    scan_in_threads,
     serve,
     wait_until_up,
 )
@@ -108,56 +109,20 @@ def scan_body(code: str, lane: int, nonce: str) -> bytes:
 
 
 def scan(client: Client, code: str, lane: int, nonce: str, counts: dict[str, int]) -> tuple[str, float]:
-    """One scan, sent again while the server answers busy; its reason (or the HTTP status) and
-    the latency of the answer."""
-    while True:
-        started = time.perf_counter()
-        status, data = client.call("POST", URL, scan_body(code, lane, nonce))
-        latency = time.perf_counter() - started
-        if status != 429:
-            break
-        counts["busy"] += 1
-    if status == 200:
-        return str(data["reason"]), latency
-    if status >= 500:
-        counts["server_errors"] += 1
-    print("scan refused:", status, data, file=sys.stderr)
-    return f"http_{status}", latency
+    return post_scan(client, URL, scan_body(code, lane, nonce), counts)
 
 
 def scanner_worker(args: tuple[int, str, int, list[str], float]) -> dict[str, Any]:
     """Scan each code of ``codes`` once, ``THREADS`` threads sharing them; stops at ``deadline``
     (a ``time.time()``)."""
     port, token, process, codes, deadline = args
-    lock = threading.Lock()
-    reasons: dict[str, int] = {}
-    latencies: list[float] = []
-    counts = {"busy": 0, "server_errors": 0}
-
-    def run(thread: int) -> None:
-        client = Client(port, token)
-        mine: list[float] = []
-        seen: dict[str, int] = {}
-        local = {"busy": 0, "server_errors": 0}
-        for i, code in enumerate(codes[thread::THREADS]):
-            if time.time() > deadline:
-                break
-            reason, latency = scan(client, code, thread + i, f"b-{process}-{thread}-{i}", local)
-            seen[reason] = seen.get(reason, 0) + 1
-            mine.append(latency)
-        with lock:
-            latencies.extend(mine)
-            for key, value in seen.items():
-                reasons[key] = reasons.get(key, 0) + value
-            for key, value in local.items():
-                counts[key] += value
-
-    threads = [threading.Thread(target=run, args=(t,)) for t in range(THREADS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return {"reasons": reasons, "latencies": latencies, **counts}
+    return scan_in_threads(
+        URL,
+        codes,
+        deadline,
+        lambda thread: Client(port, token),
+        lambda thread, i, code: scan_body(code, thread + i, f"b-{process}-{thread}-{i}"),
+    )
 
 
 def rescan(port: int, token: str, codes: list[str]) -> dict[str, int]:

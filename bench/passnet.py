@@ -28,7 +28,6 @@ import json
 import multiprocessing
 import os
 import sys
-import threading
 import time
 from decimal import Decimal
 from typing import Any
@@ -41,6 +40,8 @@ from _http import (
     free_port,
     fresh_database,
     percentile,
+    post_scan,
+    scan_in_threads,
     serve,
     wait_until_up,
 )
@@ -119,54 +120,19 @@ def scan_body(code: str, site: str, nonce: str) -> bytes:
 
 
 def scan_one(client: Client, body: bytes, counts: dict[str, int]) -> tuple[str, float]:
-    while True:
-        started = time.perf_counter()
-        status, data = client.call("POST", URL, body)
-        latency = time.perf_counter() - started
-        if status != 429:
-            break
-        counts["busy"] += 1
-    if status == 200:
-        return str(data["reason"]), latency
-    if status >= 500:
-        counts["server_errors"] += 1
-    print("scan refused:", status, data, file=sys.stderr)
-    return f"http_{status}", latency
+    return post_scan(client, URL, body, counts)
 
 
 def scanner_worker(args: tuple[int, int, list[tuple[str, str]], list[str], float]) -> dict[str, Any]:
     """Each thread is one partner client (its site, its key) scanning its share of the passes."""
     port, process, sites, codes, deadline = args
-    lock = threading.Lock()
-    reasons: dict[str, int] = {}
-    latencies: list[float] = []
-    counts = {"busy": 0, "server_errors": 0}
-
-    def run(thread: int) -> None:
-        site, key = sites[thread]
-        client = Client(port, key)
-        mine: list[float] = []
-        seen: dict[str, int] = {}
-        local = {"busy": 0, "server_errors": 0}
-        for i, code in enumerate(codes[thread::THREADS]):
-            if time.time() > deadline:
-                break
-            reason, latency = scan_one(client, scan_body(code, site, f"b-{process}-{thread}-{i}"), local)
-            seen[reason] = seen.get(reason, 0) + 1
-            mine.append(latency)
-        with lock:
-            latencies.extend(mine)
-            for k, v in seen.items():
-                reasons[k] = reasons.get(k, 0) + v
-            for k, v in local.items():
-                counts[k] += v
-
-    threads = [threading.Thread(target=run, args=(t,)) for t in range(THREADS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return {"reasons": reasons, "latencies": latencies, **counts}
+    return scan_in_threads(
+        URL,
+        codes,
+        deadline,
+        lambda thread: Client(port, sites[thread][1]),
+        lambda thread, i, code: scan_body(code, sites[thread][0], f"b-{process}-{thread}-{i}"),
+    )
 
 
 def run_clients(port: int, keys: list[tuple[str, str]], codes: list[str]) -> dict[str, Any]:

@@ -40,14 +40,12 @@ from cimaise.access.services import (
     entry_record,
     existing_entry,
     rules_of,
-    verify,
 )
 from cimaise.core.access import require_permission
 from cimaise.core.actors import Actor
 from cimaise.core.errors import InvalidInput
-from cimaise.core.models import SigningKey
-from cimaise.ticketing.codes import KEY_PURPOSE
 from cimaise.ticketing.models import Revocation
+from cimaise.ticketing.tickets import ticket_keys
 
 PAGE = 5000
 UPLOAD_MAX = 1000
@@ -145,10 +143,10 @@ def entrance_feed(
 
 
 def _keys(entrance: Entrance) -> list[dict[str, str]]:
-    rows = SigningKey.objects.filter(institution_id=entrance.institution_id, purpose=KEY_PURPOSE).order_by(
-        "id"
-    )
-    return [{"kid": key.kid, "public_key": key.public_key} for key in rows]
+    return [
+        {"kid": key.kid, "public_key": key.public_key}
+        for key in ticket_keys(institution=entrance.institution)
+    ]
 
 
 def _feed_entry(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -260,8 +258,7 @@ def _record_offline(
     actor: Actor, entrance: Entrance, lane: Lane, item: OfflineEntry, now: dt.datetime
 ) -> Uploaded:
     central = central_decide(entrance=entrance, code=item.code, direction=item.direction, now=item.decided_at)
-    payload = central.payload or verify(entrance.institution, item.code)
-    decision = Decision(item.reason, payload, central.ticket)
+    decision = Decision(item.reason, central.payload, central.ticket)  # central.payload: None if forged
     differs = central.reason if central.reason != item.reason else ""
     scan = Scan(code=item.code, direction=item.direction, nonce=item.nonce, scanned_at=item.scanned_at)
     record = Record(
